@@ -1,0 +1,149 @@
+"""argv -> spec -> engine -> reporter -> exit code. The only broad `except` lives here.
+
+Exit codes: 0 every gate passed (or was neutral), 1 a gate failed, 2 usage, config or git error
+(the message says what to do), 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from cogni_review import __version__, catalog, config, engine, explain
+from cogni_review.errors import CogniError, ConfigError
+from cogni_review.model import FAIL, NEUTRAL, Report
+from cogni_review.starter import TEMPLATE
+from cogni_review.workspace import Workspace
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--spec", help=f"the spec file (default {config.DEFAULT_SPEC} in the repository)")
+    common.add_argument("--repo", default=".", help="the repository (default: the current directory)")
+    common.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    common.add_argument("--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
+    common.add_argument("--fail-on", choices=("fail", "neutral"), default="fail",
+                        help="exit 1 on a failed gate (default), or on a neutral one too")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser = argparse.ArgumentParser(prog="cogni-review", parents=[common],
+                                     description="Governance gate for DAO-run codebases.")
+    parser.add_argument("--version", action="version", version=f"cogni-review {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    audit = sub.add_parser("audit", parents=[common], help="every finding in the working tree or a revision")
+    audit.add_argument("--rev", help="audit this committed revision instead of the working tree")
+    check = sub.add_parser("check", parents=[common], help="only the findings a change introduces")
+    check.add_argument("--base", help="the revision the change is judged against (its policy is enforced)")
+    check.add_argument("--head", help="the revision with the change (default HEAD)")
+    check.add_argument("--staged", action="store_true", help="judge the staged change against HEAD")
+    check.add_argument("--two-dot", action="store_true", help="diff base..head directly, not from their merge base")
+    validate = sub.add_parser("validate-spec", parents=[common], help="validate a spec; exit 0 valid, 2 invalid")
+    validate.add_argument("file", nargs="?", help=f"the spec file (default {config.DEFAULT_SPEC})")
+    init = sub.add_parser("init", parents=[common], help="write a commented starter spec")
+    init.add_argument("--path", help=f"where to write it (default {config.DEFAULT_SPEC})")
+    explain_cmd = sub.add_parser("explain", parents=[common], help="what a gate flags, why, and how to fix it")
+    explain_cmd.add_argument("gate", help="a gate type, e.g. wallet-address-literals")
+    sub.add_parser("list", parents=[common], help="the gates this tool implements")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:  # argparse has printed its message
+        return 0 if e.code == 0 else 2
+    try:
+        return COMMANDS[args.command](args)
+    except CogniError as e:
+        print(f"cogni-review: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - the one place that turns a crash into exit 3
+        if args.debug:
+            traceback.print_exc()
+        print(f"cogni-review: internal error: {type(e).__name__}: {e} (rerun with --debug for details)", file=sys.stderr)
+        return 3
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    workspace = Workspace.open(args.repo, args.spec)
+    return emit(workspace.audit(args.rev), args)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if args.staged == bool(args.base):
+        raise CogniError("check needs exactly one of --base REV (a pull request, a push) or --staged (a commit)")
+    if args.staged and args.head:
+        raise CogniError("--head goes with --base, not with --staged")
+    workspace = Workspace.open(args.repo, args.spec)
+    report = workspace.check_staged() if args.staged else workspace.check(args.base, args.head, two_dot=args.two_dot)
+    return emit(report, args)
+
+
+def emit(report: Report, args: argparse.Namespace) -> int:
+    from cogni_review.reporters import REPORTERS
+
+    sys.stdout.write(REPORTERS[args.format](report))
+    if args.sarif:
+        write(Path(args.sarif), REPORTERS["sarif"](report))
+    if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from cogni_review.reporters import github
+
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(github.render_summary(report))
+    if report.status == FAIL or (args.fail_on == "neutral" and report.status == NEUTRAL):
+        return 1
+    return 0
+
+
+def write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise CogniError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    path = Path(args.file or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
+    loaded = config.load(path)
+    gates = catalog.resolve(loaded, catalog.discover(catalog.builtin_dir()))
+    described = ", ".join(f"{g.id} ({g.type}{'' if g.plugin else ', not implemented here'})" for g in gates)
+    print(f"{path}: valid; gates: {described or 'none'}")
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    path = Path(args.path or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; not overwriting it (validate it with `cogni-review validate-spec`)")
+    write(path, TEMPLATE)
+    print(f"wrote {path}; edit it, then run `cogni-review audit`")
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    plugins = catalog.discover(catalog.builtin_dir())
+    sys.stdout.write(explain.render(plugins, args.gate))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    for plugin in catalog.discover(catalog.builtin_dir()).values():
+        print(f"{plugin.type:28} {plugin.summary}")
+    return 0
+
+
+COMMANDS = {
+    "audit": run_audit,
+    "check": run_check,
+    "validate-spec": run_validate,
+    "init": run_init,
+    "explain": run_explain,
+    "list": run_list,
+}

@@ -1,0 +1,86 @@
+"""The gate contract: what a gate module provides, and what it is handed.
+
+A gate is a module in `gates/` (or a user's `.cogni/gates/`) named after its type
+(`wallet_address_literals.py` is `wallet-address-literals`). Its docstring is its documentation:
+first line what it flags, then `Why:`, `Instead:` and `Options:`. It defines `Options`
+(a `GateOptions`) and one of:
+
+- `scan(file: SourceFile, options) -> Iterable[Violation]`: a file gate. The engine runs it over
+  every file its `paths`/`exclude` select; in `check` mode it runs it over both sides of each
+  changed file and keeps only the findings the change introduces. An optional
+  `candidates(options) -> str | None` returns a regular expression that a file must contain for
+  `scan` to be worth calling (the engine's prefilter).
+- `check(change: Change, options) -> Verdict`: a change gate, judging the change as a whole.
+
+Optional: `activates(spec) -> bool` turns the gate on with default options when the spec declares
+what it protects, even if `gates:` does not list it; `EXAMPLES` lists `(path, code)` pairs under
+"passes" and "fails" (a `# <-` or `// <-` marks each line that must be reported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from cogni_review.globs import matches_any
+from cogni_review.model import FAIL, NEUTRAL, PASS, Violation
+
+TEST_PATHS = (
+    "tests/**",
+    "test/**",
+    "**/test/**",
+    "**/tests/**",
+    "**/__tests__/**",
+    "**/*.test.*",
+    "**/*.spec.*",
+    "**/mocks/**",
+    "**/__mocks__/**",
+)
+DOC_PATHS = ("docs/**", "**/docs/**", "*.md", "*.mdx", "*.rst")
+
+
+class GateOptions(BaseModel):
+    """Typed `with:` options; a misspelt key or a wrong type is a config error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FileGateOptions(GateOptions):
+    """Options every file gate has: which files it judges."""
+
+    paths: tuple[str, ...] = ("**",)
+    exclude: tuple[str, ...] = ()
+
+    def selects(self, path: str) -> bool:
+        return matches_any(self.paths, path) and not matches_any(self.exclude, path)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a change gate returns."""
+
+    status: str
+    violations: tuple[Violation, ...] = ()
+    message: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+    neutral_reason: str | None = None
+
+    @classmethod
+    def passed(cls, message: str = "", **stats: Any) -> Verdict:
+        return cls(PASS, message=message, stats=stats)
+
+    @classmethod
+    def failed(cls, message: str, **stats: Any) -> Verdict:
+        return cls(FAIL, message=message, stats=stats)
+
+    @classmethod
+    def neutral(cls, reason: str, message: str = "") -> Verdict:
+        return cls(NEUTRAL, message=message, neutral_reason=reason)
+
+
+def spec_of(info: Any) -> Any:
+    """The spec a gate's Options validator was handed (pydantic ValidationInfo), if any."""
+    context = getattr(info, "context", None) or {}
+    return context.get("spec")

@@ -1,0 +1,186 @@
+"""Everything this tool asks of git, and the only home of GitPython.
+
+A `Snapshot` is a set of files at one point in time: the working tree, a revision, or the
+index. Reads are by path and return bytes; symlinks and submodules are never followed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cogni_review.errors import GitError
+
+SYMLINK_MODE = "120000"
+GITLINK_MODE = "160000"
+
+
+class Snapshot(Protocol):
+    label: str
+
+    def paths(self) -> list[str]: ...
+
+    def read(self, path: str) -> bytes | None: ...
+
+
+def _git():
+    try:
+        import git  # GitPython; imported lazily, it is not needed to validate a spec
+    except ImportError as e:  # pragma: no cover - an installation problem
+        raise GitError(f"GitPython is not importable: {e}") from None
+    return git
+
+
+@dataclass
+class Repository:
+    """A git repository, opened once per run."""
+
+    root: Path
+    _repo: object = field(repr=False, default=None)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Repository | None:
+        """The repository containing `path`, or None when it is not inside one."""
+        git = _git()
+        try:
+            repo = git.Repo(str(path), search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            return None
+        if repo.bare or repo.working_tree_dir is None:
+            raise GitError(f"{path}: a bare repository has no working tree to check")
+        return cls(Path(repo.working_tree_dir), repo)
+
+    def run(self, *args: str, raw: bool = False):
+        """`git args...` in this repository; raises GitError with git's own words."""
+        git = _git()
+        try:
+            return self._repo.git.execute(
+                ["git", "-c", "core.quotepath=false", *args],
+                stdout_as_string=not raw,
+                strip_newline_in_stdout=False,
+            )
+        except git.GitCommandError as e:
+            detail = (e.stderr or "").strip().replace("stderr: ", "").strip("'\n ")
+            raise GitError(f"git {' '.join(args)} failed: {detail or e}") from None
+
+    def resolve(self, rev: str) -> str:
+        """The commit id of `rev`, or a GitError that says what to do."""
+        try:
+            return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        except GitError:
+            pass
+        hint = "check the spelling, or fetch it (`git fetch origin <branch>`)"
+        if self.is_shallow():
+            hint = (
+                "this is a shallow clone: fetch the full history (actions/checkout with "
+                "`fetch-depth: 0`) or fetch the base commit explicitly"
+            )
+        raise GitError(f"revision {rev!r} is not in this repository; {hint}")
+
+    def is_shallow(self) -> bool:
+        return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def has_head(self) -> bool:
+        try:
+            self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+            return True
+        except GitError:
+            return False
+
+    def merge_base(self, base: str, head: str) -> str:
+        try:
+            return self.run("merge-base", base, head).strip()
+        except GitError:
+            hint = "fetch the full history (`fetch-depth: 0`)" if self.is_shallow() else (
+                "the two revisions share no history; pass --two-dot to diff them directly")
+            raise GitError(f"no merge base between {base[:12]} and {head[:12]}: {hint}") from None
+
+    def read_blob(self, sha: str) -> bytes:
+        return self._repo.odb.stream(bytes.fromhex(sha)).read()
+
+    def worktree(self) -> WorkTree:
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        paths = sorted({p for p in out.split("\0") if p})
+        return WorkTree(self.root, paths)
+
+    def revision(self, rev: str) -> Revision:
+        commit = self.resolve(rev)
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit)
+        return Revision(self, commit, _entries(out, lambda meta: (meta[0], meta[2])))
+
+    def index(self) -> Revision:
+        out = self.run("ls-files", "-s", "-z")
+        return Revision(self, "index", _entries(out, lambda meta: (meta[0], meta[1])))
+
+
+def _entries(out: str, pick) -> dict[str, tuple[str, str]]:
+    """path -> (mode, blob id) from `ls-tree -z` or `ls-files -s -z` output."""
+    entries = {}
+    for record in out.split("\0"):
+        if "\t" in record:
+            meta, path = record.split("\t", 1)
+            entries[path] = pick(meta.split())
+    return entries
+
+
+@dataclass
+class Revision:
+    """Files as committed (or staged): read from git's object store, links never followed."""
+
+    repo: Repository
+    label: str
+    entries: dict[str, tuple[str, str]]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def paths(self) -> list[str]:
+        return sorted(self.entries)
+
+    def read(self, path: str) -> bytes | None:
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        mode, sha = entry
+        if mode in (SYMLINK_MODE, GITLINK_MODE):
+            self.skipped[path] = "symlink" if mode == SYMLINK_MODE else "submodule"
+            return None
+        return self.repo.read_blob(sha)
+
+
+@dataclass
+class WorkTree:
+    """Files as they are on disk: tracked, plus untracked ones git does not ignore."""
+
+    root: Path
+    _paths: list[str]
+    label: str = "working tree"
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def walk(cls, root: Path) -> WorkTree:
+        """Every file below `root`, for a directory that is not a git repository."""
+        paths = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            rel = Path(folder).relative_to(root)
+            paths.extend((rel / f).as_posix() for f in files)
+        return cls(root, sorted(paths))
+
+    def paths(self) -> list[str]:
+        return self._paths
+
+    def read(self, path: str) -> bytes | None:
+        full = self.root / path
+        if full.is_symlink():
+            self.skipped[path] = "symlink"
+            return None
+        if not full.is_file():
+            if full.is_dir():
+                self.skipped[path] = "submodule"
+            return None
+        try:
+            return full.read_bytes()
+        except OSError as e:
+            self.skipped[path] = f"unreadable: {e.strerror}"
+            return None

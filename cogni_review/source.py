@@ -1,0 +1,106 @@
+"""A file as gates see it: path, bytes, decoded text, and where its code is.
+
+Judges code, not text: `code_matches` skips matches inside comments and docstrings, using the
+language's real parser (see `regions`). A file that does not parse is scanned as plain text,
+and `fallback` says why, so nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from cogni_review import regions
+from cogni_review.model import Location, Violation
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class TokenMatch:
+    token: str
+    offset: int  # character offset in the text
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    line_text: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # repo-relative, forward slashes
+    data: bytes
+
+    @cached_property
+    def is_binary(self) -> bool:
+        return b"\0" in self.data[:BINARY_SNIFF]
+
+    @cached_property
+    def text(self) -> str:
+        data = self.data[3:] if self.data.startswith(b"\xef\xbb\xbf") else self.data
+        return data.decode("utf-8", errors="replace")
+
+    @cached_property
+    def language(self) -> str:
+        return regions.language_of(self.path)
+
+    @cached_property
+    def _regions(self) -> tuple[tuple[regions.Region, ...], str | None]:
+        try:
+            return regions.non_code_regions(self.language, self.text), None
+        except regions.ParseFailure as e:
+            return (), f"does not parse as {self.language} ({e}); scanned as plain text"
+        except RecursionError:
+            return (), f"too deeply nested to parse as {self.language}; scanned as plain text"
+
+    @property
+    def regions(self) -> tuple[regions.Region, ...]:
+        return self._regions[0]
+
+    @property
+    def fallback(self) -> str | None:
+        """Why this file was read as plain text instead of as code, if it was."""
+        return self._regions[1]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column), both 1-based, of a character offset."""
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def line_text(self, line: int) -> str:
+        starts = self._line_starts
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end].rstrip("\r\n")
+
+    def matches(self, pattern: re.Pattern[str], *, code_only: bool = True) -> list[TokenMatch]:
+        """Every match of `pattern`, minus those inside comments and docstrings when code_only."""
+        found = [m for m in pattern.finditer(self.text)]
+        if not found:
+            return []
+        if code_only:
+            found = [m for m in found if not self.in_comment(m.start())]
+        return [self._token(m) for m in found]
+
+    def in_comment(self, offset: int) -> bool:
+        spans = self.regions
+        index = bisect.bisect_right(spans, offset, key=lambda r: r.start) - 1
+        return index >= 0 and spans[index].start <= offset < spans[index].end
+
+    def _token(self, match: re.Match[str]) -> TokenMatch:
+        line, column = self.position(match.start())
+        return TokenMatch(match.group(0), match.start(), line, column, self.line_text(line))
+
+    def violation(self, match: TokenMatch, message: str, hint: str = "") -> Violation:
+        return Violation(
+            location=Location(self.path, match.line, match.column),
+            token=match.token,
+            message=message,
+            hint=hint,
+            line_text=match.line_text,
+        )

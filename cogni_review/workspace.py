@@ -1,0 +1,120 @@
+"""Where a run happens: the repository, where its policy is read from, and what is judged.
+
+The policy of a check is the base revision's spec, so a change cannot weaken its own gate; the
+change's own spec is still validated, and a change to anything under `.cogni/` is reported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cogni_review import catalog, config, diff, engine
+from cogni_review.config import LoadedSpec
+from cogni_review.errors import ConfigError, GitError
+from cogni_review.git import Repository, Revision, WorkTree
+from cogni_review.model import Note, Report
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    repo: Repository | None
+    spec_path: Path  # absolute
+    spec_explicit: bool
+
+    @classmethod
+    def open(cls, repo_dir: str, spec: str | None) -> Workspace:
+        start = Path(repo_dir)
+        if not start.is_dir():
+            raise ConfigError(f"{repo_dir}: no such directory")
+        repo = Repository.open(start)
+        root = repo.root if repo else start.resolve()
+        spec_path = Path(spec).resolve() if spec else root / config.DEFAULT_SPEC
+        return cls(root, repo, spec_path, spec is not None)
+
+    @property
+    def spec_in_repo(self) -> str | None:
+        """The spec's repo-relative path, when it lives inside the repository."""
+        try:
+            return self.spec_path.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def gates(self, loaded: LoadedSpec) -> list[catalog.ResolvedGate]:
+        return catalog.resolve(loaded, catalog.discover(catalog.builtin_dir()))
+
+    def audit(self, rev: str | None = None) -> Report:
+        if rev is None:
+            loaded = config.load(self.spec_path)
+            snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
+        else:
+            snapshot = self._repo().revision(rev)
+            loaded = self._spec_at(snapshot) if not self.spec_explicit else config.load(self.spec_path)
+        return engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error)
+
+    def check(self, base: str, head: str | None = None, *, two_dot: bool = False) -> Report:
+        repo = self._repo()
+        head_commit = repo.resolve(head or "HEAD")
+        base_commit = repo.resolve(base)
+        if not two_dot:
+            base_commit = repo.merge_base(base_commit, head_commit)
+        base_snap, head_snap = repo.revision(base_commit), repo.revision(head_commit)
+        change = diff.between(repo, base_commit, head_commit, base_snap, head_snap)
+        return self._judge(change, base_snap, head_snap)
+
+    def check_staged(self) -> Report:
+        repo = self._repo()
+        base_snap = repo.revision("HEAD") if repo.has_head() else Revision(repo, "empty tree", {})
+        head_snap = repo.index()
+        base_rev = "HEAD" if repo.has_head() else _empty_tree(repo)
+        change = diff.between(repo, base_rev, None, base_snap, head_snap)
+        return self._judge(change, base_snap, head_snap)
+
+    def _judge(self, change: diff.Change, base_snap, head_snap) -> Report:
+        notes: list[Note] = []
+        policy = self._policy(base_snap, head_snap, notes)
+        gates = self.gates(policy)
+        report = engine.check(gates, change, fail_on_error=policy.spec.fail_on_error)
+        return replace(report, notes=tuple(notes) + report.notes)
+
+    def _policy(self, base_snap, head_snap, notes: list[Note]) -> LoadedSpec:
+        """The base's spec; the head's is validated too, and used only when the base has none."""
+        rel = self.spec_in_repo
+        if rel is None:  # a spec outside the repository is the caller's explicit choice
+            return config.load(self.spec_path)
+        head = self._spec_at(head_snap, required=False)
+        base = self._spec_at(base_snap, required=False)
+        if head is not None and head_snap is not None:
+            self.gates(head)  # validates the change's own gate options
+        if base is not None:
+            return base
+        if head is None:
+            raise ConfigError(f"{rel}: no spec in {base_snap.label} or {head_snap.label}. Run `cogni-review init` to write one")
+        notes.append(Note("governance-change", f"{rel}: the base has no spec; the change's own spec was enforced", rel))
+        return head
+
+    def _spec_at(self, snapshot, required: bool = True) -> LoadedSpec | None:
+        rel = self.spec_in_repo or config.DEFAULT_SPEC
+        data = snapshot.read(rel)
+        if data is None:
+            if not required:
+                return None
+            raise ConfigError(f"{rel}: not found in {snapshot.label}. Run `cogni-review init` to write one")
+        label = f"{rel} (at {snapshot.label[:12]})"
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{label}: not UTF-8 text: {e}") from None
+        return config.parse(text, label)
+
+    def _repo(self) -> Repository:
+        if self.repo is None:
+            raise GitError(f"{self.root}: not a git repository; `check` needs one (use `audit` for a plain folder)")
+        return self.repo
+
+
+def _empty_tree(repo: Repository) -> str:
+    """The id of the empty tree (what an unborn HEAD is compared against)."""
+    return repo.run("hash-object", "-t", "tree", os.devnull).strip()

@@ -1,0 +1,1 @@
+"""Built-in gates, one module per gate type. Loaded by path, never imported by the engine."""

@@ -1,0 +1,138 @@
+"""A hard-coded on-chain (EVM) address in app code.
+
+Why: the DAO's receiving address and every other on-chain address are governed in
+`.cogni/repo-spec.yaml`; an address baked into code bypasses that governance, survives a
+change of treasury, and is the classic way a payment gets silently redirected.
+
+Instead: read the address from the repo spec (server-side helper) or from configuration and
+pass it down as data; keep test fixtures under the test paths.
+
+Options:
+  paths: files judged (default `src/**`)
+  exclude: files never judged (default: tests and mocks by convention)
+  allow: addresses allowed anyway, compared case-insensitively (default none)
+
+An address is `0x` followed by exactly 40 hex digits and not part of a longer hex string or
+identifier, so 32-byte hashes and bytecode are not addresses. Comments and docstrings are not
+code; string literals, template literals and JSX text are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from pydantic import field_validator
+
+from cogni_review.gate import TEST_PATHS, FileGateOptions
+from cogni_review.model import Violation
+from cogni_review.source import SourceFile
+
+ADDRESS = r"(?<![0-9A-Za-z_$])0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z_$])"
+PATTERN = re.compile(ADDRESS)
+HINT = "read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it"
+
+
+class Options(FileGateOptions):
+    paths: tuple[str, ...] = ("src/**",)
+    exclude: tuple[str, ...] = TEST_PATHS
+    allow: tuple[str, ...] = ()
+
+    @field_validator("allow")
+    @classmethod
+    def _addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in values if not re.fullmatch(r"0[xX][0-9a-fA-F]{40}", v)]
+        if bad:
+            raise ValueError(f"not an address (0x + 40 hex digits): {', '.join(map(repr, bad))}")
+        return tuple(v.lower() for v in values)
+
+
+def activates(spec) -> bool:
+    return bool(spec.payments_in)
+
+
+def candidates(options: Options) -> str:
+    return r"0[xX][0-9a-fA-F]{40}"
+
+
+def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
+    for match in file.matches(PATTERN):
+        if match.token.lower() in options.allow:
+            continue
+        yield file.violation(match, f"hard-coded address {match.token} ({checksum_state(match.token)})", HINT)
+
+
+def checksum_state(address: str) -> str:
+    digits = address[2:]
+    if digits.islower() or digits.isupper() or digits.isdigit():
+        return "no EIP-55 checksum"
+    return "valid EIP-55 checksum" if to_checksum(address) == "0x" + digits else "invalid EIP-55 checksum"
+
+
+def to_checksum(address: str) -> str:
+    """EIP-55: upper-case each hex letter whose nibble in keccak256(lower-case hex) is >= 8."""
+    digits = address[2:].lower()
+    digest = keccak256(digits.encode()).hex()
+    return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(digits, digest))
+
+
+_ROUND_CONSTANTS = (
+    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
+    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
+    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
+    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
+    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
+    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
+)
+_ROTATIONS = (
+    (0, 36, 3, 41, 18), (1, 44, 10, 45, 2), (62, 6, 43, 15, 61), (28, 55, 25, 21, 56), (27, 20, 39, 8, 14),
+)
+_MASK = (1 << 64) - 1
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 as Ethereum uses it (original padding, not SHA3-256's); the standard library has none."""
+    rate = 136
+    room = rate - len(data) % rate
+    padded = data + (b"\x81" if room == 1 else b"\x01" + bytes(room - 2) + b"\x80")
+    state = [[0] * 5 for _ in range(5)]
+    for block in range(0, len(padded), rate):
+        for i in range(rate // 8):
+            state[i % 5][i // 5] ^= int.from_bytes(padded[block + 8 * i : block + 8 * i + 8], "little")
+        _permute(state)
+    return b"".join(state[i % 5][i // 5].to_bytes(8, "little") for i in range(4))
+
+
+def _rotate(value: int, shift: int) -> int:
+    return ((value << shift) | (value >> (64 - shift))) & _MASK if shift else value
+
+
+def _permute(a: list[list[int]]) -> None:
+    for constant in _ROUND_CONSTANTS:
+        c = [a[x][0] ^ a[x][1] ^ a[x][2] ^ a[x][3] ^ a[x][4] for x in range(5)]
+        d = [c[(x - 1) % 5] ^ _rotate(c[(x + 1) % 5], 1) for x in range(5)]
+        for x in range(5):
+            for y in range(5):
+                a[x][y] ^= d[x]
+        b = [[0] * 5 for _ in range(5)]
+        for x in range(5):
+            for y in range(5):
+                b[y][(2 * x + 3 * y) % 5] = _rotate(a[x][y], _ROTATIONS[x][y])
+        for x in range(5):
+            for y in range(5):
+                a[x][y] = b[x][y] ^ ((~b[(x + 1) % 5][y]) & b[(x + 2) % 5][y])
+        a[0][0] ^= constant
+
+
+EXAMPLES = {
+    "passes": [
+        ("src/config.ts", "const receiver = repoSpec.payments.receivingAddress;"),
+        ("src/hash.ts", 'const txHash = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060";'),
+        ("src/note.ts", "// the old treasury was 0x52908400098527886E0F7030069857D2E4169EE7"),
+        ("tests/fixtures.ts", 'export const ALICE = "0x52908400098527886E0F7030069857D2E4169EE7";'),
+    ],
+    "fails": [
+        ("src/widget.tsx", 'const to = "0x52908400098527886E0F7030069857D2E4169EE7"; // <-'),
+        ("src/pay.py", 'TREASURY = "0xde709f2102306220921060314715629080e2fb77"  # <-'),
+    ],
+}
