@@ -14,7 +14,8 @@ first line what it flags, then `Why:`, `Instead:` and `Options:`. It defines `Op
 
 Optional: `activates(spec) -> bool` turns the gate on with default options when the spec declares
 what it protects, even if `gates:` does not list it; `EXAMPLES` lists `(path, code)` pairs under
-"passes" and "fails" (a `# <-` or `// <-` marks each line that must be reported).
+"passes" and "fails" (a `# <-` or `// <-` marks each line that must be reported), and under "with" the
+options the examples run with when the defaults need a spec.
 """
 
 from __future__ import annotations

@@ -81,6 +81,7 @@ def _describe(key: str, globs: tuple[str, ...]) -> tuple[str, str]:
 
 
 EXAMPLES = {
+    "with": {"keys": {"OPENROUTER_API_KEY": ["src/adapters/**/openrouter/**"]}},
     "passes": [
         ("src/shared/env/server.ts", "OPENROUTER_API_KEY: z.string().min(1),"),
         ("src/adapters/openrouter/client.ts", "const key = serverEnv().OPENROUTER_API_KEY;"),

@@ -1,0 +1,157 @@
+"""Each gate's own examples, then the tricky inputs: code versus comments, per language."""
+
+from __future__ import annotations
+
+import pytest
+
+from cogni_review import catalog
+from cogni_review.source import SourceFile
+
+PLUGINS = catalog.discover(catalog.builtin_dir())
+
+
+def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int, str]]:
+    plugin = PLUGINS[gate]
+    opts = plugin.options_model.model_validate(options)
+    return [(v.line, v.column, v.token) for v in plugin.module.scan(SourceFile(path, code.encode()), opts)]
+
+
+def marked_lines(code: str) -> list[int]:
+    return [n for n, line in enumerate(code.splitlines(), 1) if line.rstrip().endswith("<-")]
+
+
+def example_cases():
+    for plugin in PLUGINS.values():
+        examples = getattr(plugin.module, "EXAMPLES", {})
+        for kind in ("passes", "fails"):
+            for index, (path, code) in enumerate(examples.get(kind, ())):
+                yield pytest.param(plugin, examples.get("with", {}), path, code, id=f"{plugin.type}/{kind}/{index}")
+
+
+@pytest.mark.parametrize(("plugin", "options", "path", "code"), list(example_cases()))
+def test_examples(plugin, options, path, code) -> None:
+    opts = plugin.options_model.model_validate(options)
+    judged = opts.selects(path)  # as the engine does: files outside paths/exclude are not judged
+    lines = [v.line for v in plugin.module.scan(SourceFile(path, code.encode()), opts)] if judged else []
+    assert lines == marked_lines(code)
+
+
+def test_every_file_gate_documents_why_instead_and_examples() -> None:
+    for plugin in PLUGINS.values():
+        assert plugin.summary and "Why:" in plugin.doc and "Instead:" in plugin.doc, plugin.type
+        if plugin.is_file_gate:
+            examples = plugin.module.EXAMPLES
+            assert examples["passes"] and examples["fails"], plugin.type
+
+
+ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
+HASH = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
+BYTECODE = "0x608060405234801561001057600080fd5b5061012f806100206000396000f3fe6080"
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        pytest.param("src/a.ts", f'const a = "{ADDRESS}";', [(1, 12)], id="ts-string"),
+        pytest.param("src/a.ts", f"// {ADDRESS}", [], id="ts-line-comment"),
+        pytest.param("src/a.ts", f'const u = "http://x//{ADDRESS}";', [(1, 22)], id="ts-slashes-inside-string"),
+        pytest.param("src/a.ts", f"/* start\n {ADDRESS}\n end */ const b = 1;", [], id="ts-block-comment-spanning-lines"),
+        pytest.param("src/a.ts", f"const t = `pay ${{x}} // {ADDRESS}`;", [(1, 24)], id="ts-template-literal"),
+        pytest.param("src/a.ts", f"const re = /\\/\\/ {ADDRESS}/;", [(1, 18)], id="ts-regex-literal"),
+        pytest.param("src/a.tsx", f"const el = <p>send to {ADDRESS}</p>;", [(1, 23)], id="tsx-jsx-text"),
+        pytest.param("src/a.tsx", f"const el = <p>{{/* {ADDRESS} */}}</p>;", [], id="tsx-jsx-comment"),
+        pytest.param("src/a.jsx", f'const el = <Pay to="{ADDRESS}" />;', [(1, 21)], id="jsx-attribute"),
+        pytest.param("src/a.ts", f'const h = "{HASH}";', [], id="64-hex-hash"),
+        pytest.param("src/a.ts", f'const code = "{BYTECODE}";', [], id="bytecode-prefix"),
+        pytest.param("src/a.ts", f"const x = a{ADDRESS};", [], id="part-of-identifier"),
+        pytest.param("src/a.ts", f"const x = {ADDRESS};", [(1, 11)], id="bare-hex-number"),
+        pytest.param("src/a.py", f'A = "{ADDRESS}"  # {ADDRESS}', [(1, 6)], id="py-string-then-comment"),
+        pytest.param("src/a.py", f'"""Module doc {ADDRESS}."""\nx = 1\n', [], id="py-module-docstring"),
+        pytest.param("src/a.py", f'def f():\n    """{ADDRESS}"""\n    return "{ADDRESS}"\n', [(3, 13)], id="py-function-docstring-vs-return"),
+        pytest.param("src/a.py", f'x = f"{{a}} {ADDRESS}"', [(1, 11)], id="py-f-string"),
+        pytest.param("src/a.py", f'x = "# {ADDRESS}"', [(1, 8)], id="py-hash-inside-string"),
+        pytest.param("src/a.sql", f"-- {ADDRESS}\nSELECT '{ADDRESS}';", [(2, 9)], id="sql-comment-vs-string"),
+        pytest.param("src/a.go", f"// {ADDRESS}", [(1, 4)], id="other-language-plain-text"),
+        pytest.param("src/a.ts", f'\ufeffconst a = "{ADDRESS}";\r\n// {ADDRESS}\r\nconst b = "{ADDRESS}";', [(1, 12), (3, 12)], id="bom-and-crlf"),
+        pytest.param("src/a.ts", f'const é = "ü";   const a = "{ADDRESS}"; // ✓ {ADDRESS}', [(1, 29)], id="non-ascii-columns"),
+    ],
+)
+def test_address_code_versus_comments(path: str, code: str, expected: list[tuple[int, int]]) -> None:
+    assert [(line, col) for line, col, _ in findings("wallet-address-literals", path, code)] == expected
+
+
+def test_address_outside_paths_and_in_tests_is_not_judged_by_options() -> None:
+    opts = PLUGINS["wallet-address-literals"].options_model()
+    assert [opts.selects(p) for p in ["src/a.ts", "src/x/a.test.ts", "src/__tests__/a.ts", "tests/a.ts", "lib/a.ts"]] == [
+        True, False, False, False, False,
+    ]
+
+
+def test_allowed_address_is_case_insensitive() -> None:
+    code = f'const a = "{ADDRESS.lower()}";'
+    assert findings("wallet-address-literals", "src/a.ts", code, allow=[ADDRESS]) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "state"),
+    [
+        pytest.param("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "valid EIP-55 checksum", id="valid"),
+        pytest.param("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "invalid EIP-55 checksum", id="invalid"),
+        pytest.param("0xde709f2102306220921060314715629080e2fb77", "no EIP-55 checksum", id="lower-case"),
+    ],
+)
+def test_checksum_is_reported_in_the_message(address: str, state: str) -> None:
+    plugin = PLUGINS["wallet-address-literals"]
+    (v,) = plugin.module.scan(SourceFile("src/a.ts", f'x = "{address}"'.encode()), plugin.options_model())
+    assert v.message == f"hard-coded address {address} ({state})"
+
+
+KEY = {"keys": {"OPENROUTER_API_KEY": ["src/adapters/openrouter/**"]}}
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        pytest.param("src/features/a.ts", "const k = process.env.OPENROUTER_API_KEY;", [(1, 23)], id="process-env-dot"),
+        pytest.param("src/features/a.ts", 'const k = process.env["OPENROUTER_API_KEY"];', [(1, 24)], id="process-env-index"),
+        pytest.param("src/features/a.ts", "const { OPENROUTER_API_KEY } = process.env;", [(1, 9)], id="destructuring"),
+        pytest.param("src/features/a.py", 'k = os.environ["OPENROUTER_API_KEY"]', [(1, 17)], id="os-environ"),
+        pytest.param("src/features/a.py", 'k = os.getenv("OPENROUTER_API_KEY")', [(1, 16)], id="os-getenv"),
+        pytest.param("src/features/a.py", "k = settings.OPENROUTER_API_KEY", [(1, 14)], id="settings-attribute"),
+        pytest.param("src/features/a.ts", "// OPENROUTER_API_KEY is read by the adapter", [], id="comment"),
+        pytest.param("src/features/a.ts", "const k = process.env.OPENROUTER_API_KEY_V2;", [], id="longer-name"),
+        pytest.param("src/shared/env/server.ts", "OPENROUTER_API_KEY: z.string(),", [], id="env-module"),
+        pytest.param("src/adapters/openrouter/client.ts", "env.OPENROUTER_API_KEY", [], id="own-adapter"),
+        pytest.param("src/adapters/litellm/client.ts", "env.OPENROUTER_API_KEY", [(1, 5)], id="other-adapter"),
+    ],
+)
+def test_provider_key_reads(path: str, code: str, expected: list[tuple[int, int]]) -> None:
+    assert [(line, col) for line, col, _ in findings("provider-api-key-usage", path, code, **KEY)] == expected
+
+
+REASONS = {"reasons": {"credits_purchase": ["src/features/payments/**"]}}
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        pytest.param("src/db/q.sql", "SELECT * FROM credit_ledger WHERE reason = 'credits_purchase';", [(1, 45)], id="sql-where"),
+        pytest.param("src/db/q.sql", "-- credits_purchase rows only\nSELECT 1;", [], id="sql-comment"),
+        pytest.param("src/db/q.sql", "/* credits_purchase\n */ SELECT '--credits_purchase';", [(2, 15)], id="sql-block-comment-and-dashes-in-string"),
+        pytest.param("src/db/q.ts", 'db.query(`SELECT 1 WHERE reason = \'credits_purchase\'`);', [(1, 36)], id="sql-in-template-literal"),
+        pytest.param("src/a.ts", 'const r = "credits_purchase_v2";', [], id="longer-token"),
+        pytest.param("src/a.ts", 'const r = "credits_purchase";', [(1, 12)], id="outside-rails"),
+        pytest.param("src/features/payments/x.ts", 'const r = "credits_purchase";', [], id="on-the-rails"),
+        pytest.param("src/a.py", 'REASON = "credits_purchase"', [(1, 11)], id="python-string"),
+        pytest.param("src/a.py", '"""Mints credits_purchase rows."""', [], id="python-docstring"),
+    ],
+)
+def test_reason_tokens(path: str, code: str, expected: list[tuple[int, int]]) -> None:
+    assert [(line, col) for line, col, _ in findings("widget-payment-reason", path, code, **REASONS)] == expected
+
+
+def test_unparsable_source_falls_back_to_plain_text() -> None:
+    file = SourceFile("src/broken.tsx", f"const a = <div>{{/* {ADDRESS} */}} <\n".encode())
+    plugin = PLUGINS["wallet-address-literals"]
+    assert [v.line for v in plugin.module.scan(file, plugin.options_model())] == [1]
+    assert file.fallback is not None and "scanned as plain text" in file.fallback
