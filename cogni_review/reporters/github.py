@@ -1,0 +1,116 @@
+"""GitHub Actions: annotations as workflow commands, and the Markdown job summary.
+
+GitHub shows only the first 10 annotations of each kind per step, so failing gates come first.
+The caller prints `render(report)` and appends `render_summary(report)` to $GITHUB_STEP_SUMMARY.
+"""
+
+from __future__ import annotations
+
+from ..model import FAIL, PASS, GateResult, Note, Report, Violation
+from . import markdown as md
+from .findings import findings, gate_status, tally, worst_first
+
+#: the job summary must stay under 1 MiB; longer violation tables are cut here
+MAX_SUMMARY_ROWS = 500
+ICONS = {"pass": ":white_check_mark:", "fail": ":x:", "neutral": ":white_circle:"}
+
+
+def render(report: Report) -> str:
+    lines = [violation_command(report, gate, v) for gate, v in worst_first(report)]
+    lines += [gate_command(report, gate) for gate in report.gates if needs_command(report, gate)]
+    lines += [note_command(note) for note in report.notes]
+    return "".join(line + "\n" for line in lines)
+
+
+def violation_command(report: Report, gate: GateResult, v: Violation) -> str:
+    kind = "error" if report.effective_status(gate) == FAIL else "warning"
+    where = {"file": v.path, "line": v.line, "col": v.column}
+    message = f"{v.message}\nFix: {v.hint}" if v.hint else v.message
+    return command(kind, {**where, "title": f"cogni-review: {gate.type}"}, message)
+
+
+def needs_command(report: Report, gate: GateResult) -> bool:
+    """A gate that did not pass and has no violation to show for it still gets one line."""
+    return not gate.violations and report.effective_status(gate) != PASS
+
+
+def gate_command(report: Report, gate: GateResult) -> str:
+    status = report.effective_status(gate)
+    kind = "error" if status == FAIL else "warning" if gate.error else "notice"
+    message = f"{gate.id}: {gate_status(report, gate)}"
+    message += f"\n{gate.error}" if gate.error else ""
+    return command(kind, {"title": f"cogni-review: {gate.id}"}, message)
+
+
+def note_command(note: Note) -> str:
+    title = {"title": f"cogni-review: {note.kind}"}
+    if note.path:
+        return command("warning", {"file": note.path, **title}, note.message)
+    return command("notice", title, note.message)
+
+
+def command(kind: str, properties: dict[str, object], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    head = f"{kind} {props}" if props else kind
+    return f"::{head}::{escape_data(message)}"
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_summary(report: Report) -> str:
+    """The job summary: headline, a table of gates, a table of violations, the notes."""
+    status = report.status
+    lines = [f"## {ICONS[status]} cogni-review: {status.upper()}", ""]
+    lines += [f"{tally(report)} ({report.mode} mode).", ""]
+    lines += gates_section(report) + violations_section(report) + notes_section(report)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def gates_section(report: Report) -> list[str]:
+    if not report.gates:
+        return ["No gates ran.", ""]
+    header = ["Gate", "Type", "Status", "Violations", "ms"]
+    rows = [gate_row(report, gate) for gate in report.gates]
+    return ["### Gates", "", *md.table(header, rows, numeric=(3, 4)), ""]
+
+
+def gate_row(report: Report, gate: GateResult) -> list[str]:
+    status = md.text(gate_status(report, gate))
+    status = f"**{status}**" if report.effective_status(gate) == FAIL else status
+    counts = [str(len(gate.violations)), str(gate.duration_ms)]
+    return [md.code(gate.id), md.code(gate.type), status, *counts]
+
+
+def violations_section(report: Report) -> list[str]:
+    pairs = findings(report)
+    if not pairs:
+        return []
+    header = ["Location", "Gate", "Token", "Message", "Fix"]
+    rows = [violation_row(gate, v) for gate, v in pairs[:MAX_SUMMARY_ROWS]]
+    lines = ["### Violations", "", *md.table(header, rows), ""]
+    if len(pairs) > MAX_SUMMARY_ROWS:
+        lines += [f"{len(pairs) - MAX_SUMMARY_ROWS} more not shown; see the log for all.", ""]
+    return lines
+
+
+def violation_row(gate: GateResult, v: Violation) -> list[str]:
+    where = md.code(f"{v.path}:{v.line}")
+    return [where, md.code(gate.id), md.code(v.token), md.text(v.message), md.text(v.hint)]
+
+
+def notes_section(report: Report) -> list[str]:
+    if not report.notes:
+        return []
+    items = [note_item(note) for note in report.notes]
+    return ["### Notes", "", *items, ""]
+
+
+def note_item(note: Note) -> str:
+    where = f" {md.text(note.path)}:" if note.path else ""
+    return f"- **{md.text(note.kind)}**{where} {md.text(note.message)}"

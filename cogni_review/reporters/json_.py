@@ -1,0 +1,53 @@
+"""JSON for machines: the whole report, `"version": 1`, gates in run order, violations sorted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import GateResult, Note, Report, Violation
+
+VERSION = 1
+
+
+def render(report: Report) -> str:
+    document = {
+        "version": VERSION,
+        "status": report.status,
+        "mode": report.mode,
+        "gates": [gate_object(report, gate) for gate in report.gates],
+        "notes": [note_object(note) for note in report.notes],
+    }
+    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
+
+
+def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
+    violations = sorted(gate.violations, key=lambda v: (v.path, v.line, v.column, v.token))
+    obj: dict[str, Any] = {
+        "id": gate.id,
+        "type": gate.type,
+        "status": report.effective_status(gate),
+        "neutral_reason": gate.neutral_reason,
+        "duration_ms": gate.duration_ms,
+        "stats": gate.stats,
+        "violations": [violation_object(v) for v in violations],
+    }
+    if gate.error is not None:
+        obj["error"] = gate.error
+    return obj
+
+
+def violation_object(v: Violation) -> dict[str, Any]:
+    return {
+        "path": v.path,
+        "line": v.line,
+        "column": v.column,
+        "token": v.token,
+        "message": v.message,
+        "hint": v.hint,
+        "fingerprint": v.fingerprint,
+    }
+
+
+def note_object(note: Note) -> dict[str, str | None]:
+    return {"kind": note.kind, "message": note.message, "path": note.path or None}

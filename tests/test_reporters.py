@@ -1,0 +1,344 @@
+"""Reporters: every format pinned by a golden file, plus the properties each consumer relies on.
+
+Set COGNI_UPDATE_GOLDEN=1 to rewrite the golden files, then review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from cogni_review import __version__
+from cogni_review.model import FAIL, NEUTRAL, PASS, GateResult, Location, Note, Report, Violation
+from cogni_review.reporters import REPORTERS, github, json_, markdown, sarif, text
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+WALLET = ("no-wallet-literals", "wallet-address-literals")
+HINT = "read the address from config/addresses.ts"
+
+
+def violation(gate: tuple[str, str], path: str, line: int, column: int, token: str, message: str,
+              hint: str = HINT) -> Violation:
+    return Violation(Location(path, line, column), token, message, hint, f"x = '{token}'", *gate)
+
+
+def wallet_gate() -> GateResult:
+    found = (
+        violation(WALLET, "src/pay,out.ts", 12, 5, "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe",
+                  "wallet address literal '0xde0B…7BAe'"),
+        violation(WALLET, "src/a.ts", 3, 23, "0x52908400098527886E0F7030069857D2E4169EE7",
+                  "wallet address literal '0x5290…9EE7'"),
+        violation(WALLET, "docs/fees.md", 7, 1, "0xAb5801a7D398351b8bE11C439e05C5B3259aeC9B",
+                  "100% of fees | go to 0xAb58…eC9B\nsee the table below",
+                  "name the wallet in config/addresses.ts and link to it"),
+    )
+    return GateResult(*WALLET, status=FAIL, violations=found, stats={"files": 3}, duration_ms=3)
+
+
+def sample_report() -> Report:
+    later = GateResult.neutral("license-headers", "license-headers", "unimplemented_gate")
+    gates = (wallet_gate(), later)
+    notes = (
+        Note("plain-text", "not valid UTF-8; read as plain text", "assets/logo,v2.bin"),
+        Note("policy-change", "the spec changed in this change; gates ran with the base policy"),
+    )
+    return Report(mode="check", gates=gates, notes=notes)
+
+
+def timed_out_report() -> Report:
+    gate = GateResult.neutral("limits", "review-limits", "timeout", error="gave up after 30 s")
+    return Report(mode="check", gates=(gate,), fail_on_error=True)
+
+
+EMPTY = Report(mode="audit", gates=())
+ALL_PASS = Report(mode="check", gates=(GateResult("limits", "review-limits", PASS, duration_ms=1),))
+FORMATS = [
+    pytest.param("report.txt", text.render, id="text"),
+    pytest.param("report.json", json_.render, id="json"),
+    pytest.param("report.github", github.render, id="github"),
+    pytest.param("report.sarif", sarif.render, id="sarif"),
+    pytest.param("summary.md", github.render_summary, id="summary"),
+]
+REPORTS = [
+    pytest.param(sample_report(), id="sample"),
+    pytest.param(EMPTY, id="empty"),
+    pytest.param(ALL_PASS, id="all-pass"),
+    pytest.param(timed_out_report(), id="timed-out"),
+]
+
+
+@pytest.mark.parametrize("name, render", FORMATS)
+def test_golden(name: str, render: Callable[[Report], str]) -> None:
+    actual, path = render(sample_report()), GOLDEN / name
+    if os.environ.get("COGNI_UPDATE_GOLDEN") == "1":
+        path.write_bytes(actual.encode("utf-8"))
+    assert actual == path.read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("name, render", FORMATS)
+@pytest.mark.parametrize("report", REPORTS)
+def test_render_is_deterministic_and_silent(
+    report: Report, name: str, render: Callable[[Report], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert render(report) == render(report)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_registry_names_every_format() -> None:
+    assert REPORTERS == {"text": text.render, "json": json_.render, "github": github.render,
+                         "sarif": sarif.render}
+
+
+# text
+
+
+def test_text_lines_sort_by_path_and_stay_on_one_line() -> None:
+    lines = text.render(sample_report()).splitlines()
+    assert lines[:3] == [
+        "docs/fees.md:7:1: wallet-address-literals"
+        " 100% of fees | go to 0xAb58…eC9B\\nsee the table below",
+        "src/a.ts:3:23: wallet-address-literals wallet address literal '0x5290…9EE7'",
+        "src/pay,out.ts:12:5: wallet-address-literals wallet address literal '0xde0B…7BAe'",
+    ]
+
+
+def test_text_fix_line_lists_each_hint_once() -> None:
+    lines = text.render(sample_report()).splitlines()
+    fix = f"  fix: name the wallet in config/addresses.ts and link to it; {HINT}"
+    assert [line for line in lines if line.startswith("  fix:")] == [fix]
+
+
+def test_text_shows_effective_status_and_error() -> None:
+    assert text.render(timed_out_report()) == (
+        "limits: fail (timeout) — 0 violations, 0 ms\n"
+        "  error: gave up after 30 s\n"
+        "cogni-review: FAIL — 0 violations in 0 gates\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "report, expected",
+    [
+        pytest.param(EMPTY, "cogni-review: PASS — 0 violations in 0 gates\n", id="empty"),
+        pytest.param(ALL_PASS, "limits: pass — 0 violations, 1 ms\n"
+                     "cogni-review: PASS — 0 violations in 0 gates\n", id="all-pass"),
+    ],
+)
+def test_text_passing(report: Report, expected: str) -> None:
+    assert text.render(report) == expected
+
+
+# json
+
+
+def test_json_has_exact_keys_and_values() -> None:
+    doc = json.loads(json_.render(sample_report()))
+    assert list(doc) == ["version", "status", "mode", "gates", "notes"]
+    assert (doc["version"], doc["status"], doc["mode"]) == (1, FAIL, "check")
+    wallet, license_ = doc["gates"]
+    keys = ["id", "type", "status", "neutral_reason", "duration_ms", "stats", "violations"]
+    assert list(wallet) == list(license_) == keys
+    first = sample_report().violations[1]
+    assert wallet["violations"][1] == {
+        "path": "src/a.ts", "line": 3, "column": 23, "token": first.token,
+        "message": first.message, "hint": HINT, "fingerprint": first.fingerprint,
+    }
+    assert (license_["status"], license_["neutral_reason"]) == (NEUTRAL, "unimplemented_gate")
+    assert doc["notes"][1] == {"kind": "policy-change", "message": sample_report().notes[1].message,
+                               "path": None}
+
+
+def test_json_gate_status_is_effective_and_error_included() -> None:
+    (gate,) = json.loads(json_.render(timed_out_report()))["gates"]
+    assert gate["status"] == FAIL and gate["neutral_reason"] == "timeout"
+    assert gate["error"] == "gave up after 30 s"
+
+
+def test_json_empty() -> None:
+    doc = json.loads(json_.render(EMPTY))
+    assert doc == {"version": 1, "status": PASS, "mode": "audit", "gates": [], "notes": []}
+
+
+# github annotations
+
+
+@pytest.mark.parametrize(
+    "escape, raw, expected",
+    [
+        pytest.param(github.escape_data, "100%\r\nnext", "100%25%0D%0Anext", id="data"),
+        pytest.param(github.escape_data, "a:b,c", "a:b,c", id="data-keeps-colon-comma"),
+        pytest.param(github.escape_property, "a,b.ts", "a%2Cb.ts", id="property-comma"),
+        pytest.param(github.escape_property, "cogni: x", "cogni%3A x", id="property-colon"),
+        pytest.param(github.escape_property, "%0A\n", "%250A%0A", id="property-percent-first"),
+    ],
+)
+def test_github_escaping(escape: Callable[[str], str], raw: str, expected: str) -> None:
+    assert escape(raw) == expected
+
+
+def test_github_annotation_escapes_path_title_and_message() -> None:
+    lines = github.render(sample_report()).splitlines()
+    assert lines[0] == (
+        "::error file=docs/fees.md,line=7,col=1,title=cogni-review%3A wallet-address-literals"
+        "::100%25 of fees | go to 0xAb58…eC9B%0Asee the table below"
+        "%0AFix: name the wallet in config/addresses.ts and link to it"
+    )
+    assert lines[2].startswith("::error file=src/pay%2Cout.ts,line=12,col=5,")
+
+
+def test_github_failing_gate_annotations_come_first() -> None:
+    style = ("early", "style")
+    early = GateResult(*style, PASS, (violation(style, "a.py", 1, 1, "x", "m"),))
+    late = GateResult(*WALLET, FAIL, (violation(WALLET, "z.py", 9, 1, "0x1", "w"),))
+    report = Report(mode="check", gates=(early, late))
+    assert [line[:22] for line in github.render(report).splitlines()] == [
+        "::error file=z.py,line", "::warning file=a.py,li",
+    ]
+    assert text.render(report).startswith("a.py:1:1:")
+
+
+def test_github_gate_and_note_commands() -> None:
+    lines = github.render(sample_report()).splitlines()
+    assert lines[3:] == [
+        "::notice title=cogni-review%3A license-headers"
+        "::license-headers: neutral (unimplemented_gate)",
+        "::warning file=assets/logo%2Cv2.bin,title=cogni-review%3A plain-text"
+        "::not valid UTF-8; read as plain text",
+        "::notice title=cogni-review%3A policy-change"
+        "::the spec changed in this change; gates ran with the base policy",
+    ]
+    assert github.render(timed_out_report()) == (
+        "::error title=cogni-review%3A limits::limits: fail (timeout)%0Agave up after 30 s\n"
+    )
+
+
+def test_github_neutral_gate_with_error_warns() -> None:
+    gate = GateResult.neutral("limits", "review-limits", "internal_error", error="boom")
+    rendered = github.render(Report(mode="check", gates=(gate,)))
+    expected = "::warning title=cogni-review%3A limits::limits: neutral (internal_error)%0Aboom\n"
+    assert rendered == expected
+
+
+@pytest.mark.parametrize("report", REPORTS[1:3])
+def test_github_passing_has_no_annotations(report: Report) -> None:
+    assert github.render(report) == ""
+
+
+# github job summary
+
+
+def test_summary_empty() -> None:
+    assert github.render_summary(EMPTY) == (
+        "## :white_check_mark: cogni-review: PASS\n\n"
+        "0 violations in 0 gates (audit mode).\n\n"
+        "No gates ran.\n"
+    )
+
+
+def test_summary_cuts_long_violation_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(github, "MAX_SUMMARY_ROWS", 1)
+    summary = github.render_summary(sample_report())
+    assert "| `docs/fees.md:7` |" in summary and "src/a.ts" not in summary
+    assert "2 more not shown; see the log for all." in summary
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        pytest.param("a|b", "`a\\|b`", id="pipe"),
+        pytest.param("a`b", "``a`b``", id="backtick"),
+        pytest.param("`a", "`` `a ``", id="leading-backtick"),
+        pytest.param("a\nb", "`a b`", id="newline"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_markdown_code(raw: str, expected: str) -> None:
+    assert markdown.code(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        pytest.param("a|b\\", "a\\|b\\\\", id="pipe-backslash"),
+        pytest.param("<b>&*_[x]`", "&lt;b&gt;&amp;\\*\\_\\[x\\]\\`", id="markup"),
+        pytest.param("one\ntwo", "one<br>two", id="newline"),
+    ],
+)
+def test_markdown_text(raw: str, expected: str) -> None:
+    assert markdown.text(raw) == expected
+
+
+# sarif
+
+
+def check_sarif(log: dict[str, Any]) -> None:
+    """The structure code scanning needs: required keys, and every result tied to its rule."""
+    assert (log["$schema"], log["version"]) == (sarif.SCHEMA, "2.1.0")
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("cogni-review", __version__)
+    for rule in driver["rules"]:
+        required = {"id", "shortDescription", "fullDescription", "help", "defaultConfiguration"}
+        assert required <= set(rule)
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+    for result in run["results"]:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in {"error", "warning"} and result["message"]["text"]
+        (where,) = result["locations"]
+        physical = where["physicalLocation"]
+        artifact, region = physical["artifactLocation"], physical["region"]
+        assert artifact["uriBaseId"] == "%SRCROOT%" and not artifact["uri"].startswith("/")
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+        assert set(result["partialFingerprints"]) == {sarif.FINGERPRINT}
+    for invocation in run["invocations"]:
+        assert isinstance(invocation["executionSuccessful"], bool)
+        assert all(n["message"]["text"] for n in invocation["toolExecutionNotifications"])
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_sarif_structure(report: Report) -> None:
+    check_sarif(json.loads(sarif.render(report)))
+
+
+def test_sarif_results() -> None:
+    (run,) = json.loads(sarif.render(sample_report()))["runs"]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["license-headers", WALLET[1]]
+    comma = run["results"][2]
+    assert comma["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "src/pay%2Cout.ts", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 12, "startColumn": 5, "endColumn": 47},
+    }
+    expected = sample_report().violations[2].fingerprint
+    assert comma["partialFingerprints"] == {"cogniReview/v1": expected}
+
+
+def test_sarif_region_without_token_has_no_end() -> None:
+    v = violation(WALLET, "a.py", 2, 4, "", "m")
+    assert sarif.region(v) == {"startLine": 2, "startColumn": 4}
+
+
+def test_sarif_gate_error_marks_execution_failed() -> None:
+    (run,) = json.loads(sarif.render(timed_out_report()))["runs"]
+    (invocation,) = run["invocations"]
+    assert invocation == {
+        "executionSuccessful": False,
+        "toolExecutionNotifications": [{
+            "level": "error",
+            "message": {"text": "gate limits (review-limits) did not finish: gave up after 30 s"},
+            "descriptor": {"id": "review-limits"},
+        }],
+    }
+
+
+def test_sarif_caps_results_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
+    (run,) = json.loads(sarif.render(sample_report()))["runs"]
+    assert len(run["results"]) == 2
+    assert run["invocations"][0]["toolExecutionNotifications"][-1] == {
+        "level": "warning",
+        "message": {"text": "1 results left out: code scanning accepts at most 2 per run"},
+    }
