@@ -34,7 +34,7 @@ class _Files:
     """Reads each file of a snapshot at most once per run, and prefilters it once."""
 
     snapshot: Snapshot
-    prefilter: re.Pattern[bytes] | None
+    prefilter: Prefilter | None
     cache: dict
 
     def get(self, path: str) -> SourceFile | None:
@@ -43,7 +43,7 @@ class _Files:
             self.cache[path] = None if data is None else SourceFile(path, data)
         return self.cache[path]
 
-    def candidate(self, path: str, pattern: re.Pattern[bytes] | None) -> SourceFile | None:
+    def candidate(self, path: str, pattern: Prefilter | None) -> SourceFile | None:
         """The file, if it exists, is text, and might contain what `pattern` looks for."""
         file = self.get(path)
         if file is None or file.is_binary:
@@ -164,24 +164,42 @@ def _change_gate(gate: ResolvedGate, change: Change) -> GateResult:
     return GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason, stats)
 
 
-def _candidates(gate: ResolvedGate) -> re.Pattern[bytes] | None:
+@dataclass(frozen=True)
+class Prefilter:
+    """A cheap test over raw bytes: any of some literals occurs, or a loose regex matches."""
+
+    literals: tuple[bytes, ...] = ()
+    pattern: re.Pattern[bytes] | None = None
+
+    def search(self, data: bytes) -> bool:
+        return any(lit in data for lit in self.literals) or bool(self.pattern and self.pattern.search(data))
+
+    @classmethod
+    def of(cls, candidates: list) -> Prefilter:
+        """From gates' `candidates`: each a regex string, or a tuple of literal strings."""
+        literals = tuple(lit.encode() for c in candidates if isinstance(c, tuple) for lit in c)
+        regexes = [f"(?:{c})" for c in candidates if isinstance(c, str)]
+        return cls(literals, re.compile("|".join(regexes).encode()) if regexes else None)
+
+
+def _candidates(gate: ResolvedGate) -> Prefilter | None:
     hook = getattr(gate.plugin.module, "candidates", None)
-    pattern = hook(gate.options) if hook else None
-    return re.compile(pattern.encode()) if pattern else None
+    found = hook(gate.options) if hook else None
+    return None if found is None else Prefilter.of([found])
 
 
-def _prefilter(gates: list[ResolvedGate]) -> re.Pattern[bytes] | None:
-    """One pattern for every file gate's candidates, so most files are read and dropped at once."""
-    parts = []
+def _prefilter(gates: list[ResolvedGate]) -> Prefilter | None:
+    """One test for every file gate's candidates, so most files are read and dropped at once."""
+    found = []
     for gate in gates:
         if gate.plugin is None or not gate.plugin.is_file_gate:
             continue
         hook = getattr(gate.plugin.module, "candidates", None)
-        pattern = hook(gate.options) if hook else None
-        if pattern is None:
+        candidates = hook(gate.options) if hook else None
+        if candidates is None:
             return None
-        parts.append(f"(?:{pattern})")
-    return re.compile("|".join(parts).encode()) if parts else None
+        found.append(candidates)
+    return Prefilter.of(found) if found else None
 
 
 def _notes(files: _Files, snapshot: Snapshot) -> tuple[Note, ...]:

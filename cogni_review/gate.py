@@ -8,8 +8,9 @@ first line what it flags, then `Why:`, `Instead:` and `Options:`. It defines `Op
 - `scan(file: SourceFile, options) -> Iterable[Violation]`: a file gate. The engine runs it over
   every file its `paths`/`exclude` select; in `check` mode it runs it over both sides of each
   changed file and keeps only the findings the change introduces. An optional
-  `candidates(options) -> str | None` returns a regular expression that a file must contain for
-  `scan` to be worth calling (the engine's prefilter).
+  `candidates(options)` says what a file must contain for `scan` to be worth calling: a tuple
+  of literal strings (any of them), or a regular expression (the engine's prefilter, run over
+  raw bytes: keep it loose and free of look-arounds, which stop the regex engine skipping ahead).
 - `check(change: Change, options) -> Verdict`: a change gate, judging the change as a whole.
 
 Optional: `activates(spec) -> bool` turns the gate on with default options when the spec declares

@@ -7,6 +7,7 @@ index. Reads are by path and return bytes; symlinks and submodules are never fol
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,10 +28,24 @@ class Snapshot(Protocol):
 
 def _git():
     try:
-        import git  # GitPython; imported lazily, it is not needed to validate a spec
+        import git  # GitPython, for its object database; imported only when blobs are read
     except ImportError as e:  # pragma: no cover - an installation problem
         raise GitError(f"GitPython is not importable: {e}") from None
     return git
+
+
+def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
+    """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotepath=false", *args], cwd=cwd, capture_output=True, check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", errors="replace").strip()
+        raise GitError(f"git {' '.join(args)} failed: {detail or f'exit {done.returncode}'}")
+    return done.stdout if raw else done.stdout.decode("utf-8", errors="surrogateescape")
 
 
 @dataclass
@@ -38,32 +53,24 @@ class Repository:
     """A git repository, opened once per run."""
 
     root: Path
-    _repo: object = field(repr=False, default=None)
+    _odb: object = field(repr=False, default=None)
 
     @classmethod
     def open(cls, path: str | Path) -> Repository | None:
         """The repository containing `path`, or None when it is not inside one."""
-        git = _git()
         try:
-            repo = git.Repo(str(path), search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            return None
-        if repo.bare or repo.working_tree_dir is None:
+            top = _run(Path(path), ("rev-parse", "--show-toplevel")).strip()
+        except GitError as e:
+            if "not a git repository" in str(e):
+                return None
+            raise
+        if not top:
             raise GitError(f"{path}: a bare repository has no working tree to check")
-        return cls(Path(repo.working_tree_dir), repo)
+        return cls(Path(top))
 
     def run(self, *args: str, raw: bool = False):
         """`git args...` in this repository; raises GitError with git's own words."""
-        git = _git()
-        try:
-            return self._repo.git.execute(
-                ["git", "-c", "core.quotepath=false", *args],
-                stdout_as_string=not raw,
-                strip_newline_in_stdout=False,
-            )
-        except git.GitCommandError as e:
-            detail = (e.stderr or "").strip().replace("stderr: ", "").strip("'\n ")
-            raise GitError(f"git {' '.join(args)} failed: {detail or e}") from None
+        return _run(self.root, args, raw)
 
     def resolve(self, rev: str) -> str:
         """The commit id of `rev`, or a GitError that says what to do."""
@@ -98,7 +105,10 @@ class Repository:
             raise GitError(f"no merge base between {base[:12]} and {head[:12]}: {hint}") from None
 
     def read_blob(self, sha: str) -> bytes:
-        return self._repo.odb.stream(bytes.fromhex(sha)).read()
+        """A blob's bytes, through one long-lived `git cat-file --batch` (GitPython's object database)."""
+        if self._odb is None:
+            self._odb = _git().Repo(str(self.root)).odb
+        return self._odb.stream(bytes.fromhex(sha)).read()
 
     def worktree(self) -> WorkTree:
         out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")

@@ -65,8 +65,8 @@ def activates(spec) -> bool:
     return bool(spec.provider_keys())
 
 
-def candidates(options: Options) -> str | None:
-    return options.confinement.source or "(?!)"
+def candidates(options: Options) -> tuple[str, ...]:
+    return tuple(options.confinement.allowed)
 
 
 def scan(file: SourceFile, options: Options) -> Iterable[Violation]:

@@ -20,6 +20,7 @@ code; string literals, template literals and JSX text are.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 from pydantic import field_validator
@@ -69,6 +70,7 @@ def checksum_state(address: str) -> str:
     return "valid EIP-55 checksum" if to_checksum(address) == "0x" + digits else "invalid EIP-55 checksum"
 
 
+@lru_cache(maxsize=4096)
 def to_checksum(address: str) -> str:
     """EIP-55: upper-case each hex letter whose nibble in keccak256(lower-case hex) is >= 8."""
     digits = address[2:].lower()
@@ -84,9 +86,9 @@ _ROUND_CONSTANTS = (
     0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
     0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
 )
-_ROTATIONS = (
-    (0, 36, 3, 41, 18), (1, 44, 10, 45, 2), (62, 6, 43, 15, 61), (28, 55, 25, 21, 56), (27, 20, 39, 8, 14),
-)
+# rho offsets by lane index x + 5y, and the pi step as (source lane, destination lane, offset)
+_RHO = (0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14)
+_PI = tuple((x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5), _RHO[x + 5 * y]) for x in range(5) for y in range(5))
 _MASK = (1 << 64) - 1
 
 
@@ -95,33 +97,31 @@ def keccak256(data: bytes) -> bytes:
     rate = 136
     room = rate - len(data) % rate
     padded = data + (b"\x81" if room == 1 else b"\x01" + bytes(room - 2) + b"\x80")
-    state = [[0] * 5 for _ in range(5)]
+    lanes = [0] * 25
     for block in range(0, len(padded), rate):
         for i in range(rate // 8):
-            state[i % 5][i // 5] ^= int.from_bytes(padded[block + 8 * i : block + 8 * i + 8], "little")
-        _permute(state)
-    return b"".join(state[i % 5][i // 5].to_bytes(8, "little") for i in range(4))
+            lanes[i] ^= int.from_bytes(padded[block + 8 * i : block + 8 * i + 8], "little")
+        _permute(lanes)
+    return b"".join(lane.to_bytes(8, "little") for lane in lanes[:4])
 
 
-def _rotate(value: int, shift: int) -> int:
-    return ((value << shift) | (value >> (64 - shift))) & _MASK if shift else value
-
-
-def _permute(a: list[list[int]]) -> None:
+def _permute(a: list[int]) -> None:
+    """Keccak-f[1600] over 25 lanes indexed x + 5y."""
+    b = [0] * 25
     for constant in _ROUND_CONSTANTS:
-        c = [a[x][0] ^ a[x][1] ^ a[x][2] ^ a[x][3] ^ a[x][4] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ _rotate(c[(x + 1) % 5], 1) for x in range(5)]
+        c = [a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] for x in range(5)]
         for x in range(5):
-            for y in range(5):
-                a[x][y] ^= d[x]
-        b = [[0] * 5 for _ in range(5)]
-        for x in range(5):
-            for y in range(5):
-                b[y][(2 * x + 3 * y) % 5] = _rotate(a[x][y], _ROTATIONS[x][y])
-        for x in range(5):
-            for y in range(5):
-                a[x][y] = b[x][y] ^ ((~b[(x + 1) % 5][y]) & b[(x + 2) % 5][y])
-        a[0][0] ^= constant
+            d = c[x - 1] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK)
+            for y in range(0, 25, 5):
+                a[x + y] ^= d
+        for src, dst, r in _PI:
+            v = a[src]
+            b[dst] = ((v << r) | (v >> (64 - r))) & _MASK if r else v
+        for y in range(0, 25, 5):
+            row = b[y : y + 5]
+            for x in range(5):
+                a[x + y] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5])
+        a[0] ^= constant
 
 
 EXAMPLES = {

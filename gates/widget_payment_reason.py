@@ -49,8 +49,8 @@ def activates(spec) -> bool:
     return bool(spec.payments_in)
 
 
-def candidates(options: Options) -> str | None:
-    return options.confinement.source or "(?!)"
+def candidates(options: Options) -> tuple[str, ...]:
+    return tuple(options.confinement.allowed)
 
 
 def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
