@@ -22,7 +22,6 @@ from cogni_review.source import SourceFile
 
 #: never judged: the policy itself names the tokens it governs
 NEVER_SCANNED = (".cogni/**", ".git/**")
-POLICY_PATHS = (".cogni/**",)
 
 
 def scannable(path: str) -> bool:
@@ -63,7 +62,8 @@ def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool 
     results = []
     for gate in gates:
         if gate.plugin is not None and not gate.plugin.is_file_gate:
-            results.append(_timed(gate, lambda g=gate: GateResult.neutral(g.id, g.type, "no_change")))
+            results.append(_timed(gate, lambda g=gate: GateResult.neutral(
+                g.id, g.type, "no_change", message="judges a change as a whole; an audit has none")))
             continue
         results.append(_timed(gate, lambda g=gate: _scan_all(g, [p for p in paths if g.options.selects(p)], files)))
     return Report("audit", tuple(results), _notes(files, snapshot), fail_on_error)
@@ -80,20 +80,22 @@ def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = Fa
             results.append(_timed(gate, lambda g=gate: _change_gate(g, change)))
         else:
             results.append(_timed(gate, lambda g=gate: _scan_change(g, change, head, base)))
-    notes = _notes(head, change.head) + _policy_notes(change)
+    notes = _notes(head, change.head)
     return Report("check", tuple(results), notes, fail_on_error)
 
 
 def _timed(gate: ResolvedGate, run: Callable[[], GateResult]) -> GateResult:
     started = time.perf_counter()
     if gate.plugin is None:
-        result = GateResult.neutral(gate.id, gate.type, "unimplemented_gate")
+        result = GateResult.neutral(gate.id, gate.type, "unimplemented_gate",
+                                    message=f"gate type {gate.type!r} is not implemented by cogni-review")
     else:
         try:
             result = run()
         except Exception as e:  # a plugin crashing on one input is data, not an abort
             result = GateResult.neutral(gate.id, gate.type, "internal_error", f"{type(e).__name__}: {e}")
-    return replace(result, duration_ms=round((time.perf_counter() - started) * 1000))
+    description = gate.plugin.summary if gate.plugin else ""
+    return replace(result, duration_ms=round((time.perf_counter() - started) * 1000), description=description)
 
 
 def _scan_all(gate: ResolvedGate, paths: list[str], files: _Files) -> GateResult:
@@ -158,10 +160,8 @@ def _result(gate: ResolvedGate, found: list[Violation], **stats) -> GateResult:
 def _change_gate(gate: ResolvedGate, change: Change) -> GateResult:
     verdict = gate.plugin.module.check(change, gate.options)
     violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in verdict.violations)
-    stats = dict(verdict.stats)
-    if verdict.message:
-        stats["message"] = verdict.message
-    return GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason, stats)
+    return GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason,
+                      dict(verdict.stats), message=verdict.message)
 
 
 @dataclass(frozen=True)
@@ -206,19 +206,11 @@ def _notes(files: _Files, snapshot: Snapshot) -> tuple[Note, ...]:
     notes = []
     for path, file in sorted((k, v) for k, v in files.cache.items() if isinstance(k, str) and v):
         if "_regions" in file.__dict__ and file.fallback:
-            notes.append(Note("plain-text", f"{path}: {file.fallback}", path))
+            notes.append(Note("plain-text", file.fallback, path))
     skipped = getattr(snapshot, "skipped", {})
     for path, why in sorted(skipped.items()):
-        notes.append(Note("not-scanned", f"{path}: {why}, not followed", path))
+        notes.append(Note("not-scanned", f"{why}, not followed", path))
     binary = sum(1 for k, v in files.cache.items() if isinstance(k, str) and v and v.is_binary)
     if binary:
         notes.append(Note("not-scanned", f"{binary} binary file(s) not scanned as text"))
     return tuple(notes)
-
-
-def _policy_notes(change: Change) -> tuple[Note, ...]:
-    touched = sorted({p for f in change.files for p in (f.path, f.old_path) if p and matches_any(POLICY_PATHS, p)})
-    return tuple(
-        Note("governance-change", f"{p}: the change edits the policy; the base revision's policy was enforced", p)
-        for p in touched
-    )

@@ -79,10 +79,12 @@ class GateResult:
     stats: dict[str, Any] = field(default_factory=dict, compare=False)
     duration_ms: int = field(default=0, compare=False)
     error: str | None = None
+    message: str = ""  # one line on this result, e.g. "41 files changed; limit 40"
+    description: str = ""  # what the gate flags: the first line of its documentation
 
     @classmethod
-    def neutral(cls, id: str, type: str, reason: str, error: str | None = None) -> GateResult:
-        return cls(id=id, type=type, status=NEUTRAL, neutral_reason=reason, error=error)
+    def neutral(cls, id: str, type: str, reason: str, error: str | None = None, message: str = "") -> GateResult:
+        return cls(id=id, type=type, status=NEUTRAL, neutral_reason=reason, error=error, message=message)
 
 
 @dataclass(frozen=True)

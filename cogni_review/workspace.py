@@ -14,7 +14,11 @@ from cogni_review import catalog, config, diff, engine
 from cogni_review.config import LoadedSpec
 from cogni_review.errors import ConfigError, GitError
 from cogni_review.git import Repository, Revision, WorkTree
+from cogni_review.globs import matches_any
 from cogni_review.model import Note, Report
+
+
+POLICY_PATHS = (".cogni/**",)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ class Workspace:
     def _judge(self, change: diff.Change, base_snap, head_snap) -> Report:
         notes: list[Note] = []
         policy = self._policy(base_snap, head_snap, notes)
+        explained = {n.path for n in notes}
+        for path in _policy_paths(change):
+            if path not in explained:
+                notes.append(Note("governance-change", "the change edits the policy; the base revision's policy was enforced", path))
         gates = self.gates(policy)
         report = engine.check(gates, change, fail_on_error=policy.spec.fail_on_error)
         return replace(report, notes=tuple(notes) + report.notes)
@@ -92,7 +100,7 @@ class Workspace:
             return base
         if head is None:
             raise ConfigError(f"{rel}: no spec in {base_snap.label} or {head_snap.label}. Run `cogni-review init` to write one")
-        notes.append(Note("governance-change", f"{rel}: the base has no spec; the change's own spec was enforced", rel))
+        notes.append(Note("governance-change", "the base has no spec; the change's own spec was enforced", rel))
         return head
 
     def _spec_at(self, snapshot, required: bool = True) -> LoadedSpec | None:
@@ -113,6 +121,12 @@ class Workspace:
         if self.repo is None:
             raise GitError(f"{self.root}: not a git repository; `check` needs one (use `audit` for a plain folder)")
         return self.repo
+
+
+def _policy_paths(change: diff.Change) -> list[str]:
+    """Paths under `.cogni/` that the change adds, edits, renames or deletes."""
+    touched = {p for f in change.files for p in (f.path, f.old_path) if p}
+    return sorted(p for p in touched if matches_any(POLICY_PATHS, p))
 
 
 def _empty_tree(repo: Repository) -> str:

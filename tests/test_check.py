@@ -148,7 +148,9 @@ def test_a_base_without_spec_uses_the_changes_spec_and_says_so(repo) -> None:
     repo.commit("adopt", **{".cogni/repo-spec.yaml": SPEC, "src/b.ts": f'const x = "{A1}";\n'})
     report = check(repo)
     assert found(report) == [("wallet-address-literals", "src/b.ts", 1, A1)]
-    assert report.notes[0].message == ".cogni/repo-spec.yaml: the base has no spec; the change's own spec was enforced"
+    assert [(n.kind, n.path, n.message) for n in report.notes] == [
+        ("governance-change", ".cogni/repo-spec.yaml", "the base has no spec; the change's own spec was enforced")
+    ]
 
 
 def test_merge_base_semantics_ignore_what_landed_on_the_base_meanwhile(project) -> None:
@@ -169,7 +171,8 @@ def test_review_limits_measure_the_diff_exactly(project) -> None:
     (limits,) = [g for g in report.gates if g.id == "review_limits"]
     diff = subprocess.run(["git", "diff", "-M", "main", "feature"], cwd=project.root, capture_output=True, check=True).stdout
     assert limits.status == "fail"
-    assert limits.stats == {"changed_files": 11, "total_diff_bytes": len(diff), "message": "11 files changed; limit 10"}
+    assert limits.stats == {"changed_files": 11, "total_diff_bytes": len(diff)}
+    assert limits.message == "11 files changed; limit 10"
 
 
 def test_staged_change_against_head(project) -> None:

@@ -36,11 +36,13 @@ def wallet_gate() -> GateResult:
                   "100% of fees | go to 0xAb58…eC9B\nsee the table below",
                   "name the wallet in config/addresses.ts and link to it"),
     )
-    return GateResult(*WALLET, status=FAIL, violations=found, stats={"files": 3}, duration_ms=3)
+    return GateResult(*WALLET, status=FAIL, violations=found, stats={"files": 3}, duration_ms=3,
+                      description="A hard-coded on-chain (EVM) address in app code.")
 
 
 def sample_report() -> Report:
-    later = GateResult.neutral("license-headers", "license-headers", "unimplemented_gate")
+    later = GateResult.neutral("license-headers", "license-headers", "unimplemented_gate",
+                               message="gate type 'license-headers' is not implemented by cogni-review")
     gates = (wallet_gate(), later)
     notes = (
         Note("plain-text", "not valid UTF-8; read as plain text", "assets/logo,v2.bin"),
@@ -140,7 +142,7 @@ def test_json_has_exact_keys_and_values() -> None:
     assert list(doc) == ["version", "status", "mode", "gates", "notes"]
     assert (doc["version"], doc["status"], doc["mode"]) == (1, FAIL, "check")
     wallet, license_ = doc["gates"]
-    keys = ["id", "type", "status", "neutral_reason", "duration_ms", "stats", "violations"]
+    keys = ["id", "type", "status", "neutral_reason", "message", "description", "duration_ms", "stats", "violations"]
     assert list(wallet) == list(license_) == keys
     first = sample_report().violations[1]
     assert wallet["violations"][1] == {

@@ -75,7 +75,7 @@ def render_summary(report: Report) -> str:
 def gates_section(report: Report) -> list[str]:
     if not report.gates:
         return ["No gates ran.", ""]
-    header = ["Gate", "Type", "Status", "Violations", "ms"]
+    header = ["Gate", "Type", "Status", "Violations", "ms", "Note"]
     rows = [gate_row(report, gate) for gate in report.gates]
     return ["### Gates", "", *md.table(header, rows, numeric=(3, 4)), ""]
 
@@ -84,7 +84,7 @@ def gate_row(report: Report, gate: GateResult) -> list[str]:
     status = md.text(gate_status(report, gate))
     status = f"**{status}**" if report.effective_status(gate) == FAIL else status
     counts = [str(len(gate.violations)), str(gate.duration_ms)]
-    return [md.code(gate.id), md.code(gate.type), status, *counts]
+    return [md.code(gate.id), md.code(gate.type), status, *counts, md.text(gate.message or gate.description)]
 
 
 def violations_section(report: Report) -> list[str]:

@@ -28,6 +28,8 @@ def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
         "type": gate.type,
         "status": report.effective_status(gate),
         "neutral_reason": gate.neutral_reason,
+        "message": gate.message,
+        "description": gate.description,
         "duration_ms": gate.duration_ms,
         "stats": gate.stats,
         "violations": [violation_object(v) for v in violations],

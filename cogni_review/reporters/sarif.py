@@ -43,10 +43,12 @@ def driver(report: Report, types: list[str]) -> dict[str, Any]:
 
 def rule(report: Report, gate_type: str) -> dict[str, Any]:
     hints = fixes(v for gate in report.gates if gate.type == gate_type for v in gate.violations)
+    described = next((g.description for g in report.gates if g.type == gate_type and g.description), "")
+    short = described or f"Flagged by the {gate_type} gate"
     return {
         "id": gate_type,
-        "shortDescription": {"text": f"Flagged by the {gate_type} gate"},
-        "fullDescription": {"text": f"Code that the cogni-review gate {gate_type} does not allow."},
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": f"{short} (cogni-review gate {gate_type})"},
         "help": rule_help(gate_type, hints),
         "defaultConfiguration": {"level": "error"},
     }

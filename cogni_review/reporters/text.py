@@ -34,7 +34,8 @@ def note_line(note: Note) -> str:
 def gate_lines(report: Report, gate: GateResult) -> list[str]:
     """The gate's summary line, then how to fix its violations and any error it hit."""
     count = plural(len(gate.violations), "violation")
-    lines = [f"{gate.id}: {gate_status(report, gate)} — {count}, {gate.duration_ms} ms"]
+    said = f": {one_line(gate.message)}" if gate.message else ""
+    lines = [f"{gate.id}: {gate_status(report, gate)} — {count}, {gate.duration_ms} ms{said}"]
     hints = fixes(gate.violations)
     if hints:
         lines.append(f"  fix: {one_line('; '.join(hints))}")
