@@ -17,6 +17,7 @@ from cogni_review.model import Violation
 from cogni_review.source import SourceFile
 
 WORD = "A-Za-z0-9_$"
+WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,12 @@ class Confinement:
 
     @cached_property
     def source(self) -> str | None:
-        """The whole-token pattern for every governed token, longest first; None if there are none."""
+        """Every governed token, longest first, not followed by a word character (the engine checks
+        what precedes it); None if there are none."""
         if not self.allowed:
             return None
         tokens = sorted(self.allowed, key=lambda t: (-len(t), t))
-        return f"(?<![{WORD}])(?:{'|'.join(map(re.escape, tokens))})(?![{WORD}])"
+        return f"(?:{'|'.join(map(re.escape, tokens))})(?![{WORD}])"
 
     @cached_property
     def pattern(self) -> re.Pattern[str] | None:
@@ -39,7 +41,7 @@ class Confinement:
         """Violations for tokens outside their globs; `describe(token, globs)` gives (message, hint)."""
         if self.pattern is None:
             return
-        for match in file.matches(self.pattern):
+        for match in file.matches(self.pattern, not_after=WORD_CHARS):
             globs = self.allowed[match.token]
             if not matches_any(globs, file.path):
                 message, hint = describe(match.token, globs)

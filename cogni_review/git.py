@@ -1,7 +1,11 @@
-"""Everything this tool asks of git, and the only home of GitPython.
+"""Everything this tool asks of git.
 
 A `Snapshot` is a set of files at one point in time: the working tree, a revision, or the
 index. Reads are by path and return bytes; symlinks and submodules are never followed.
+
+git is run directly (and one `git cat-file --batch` process serves every blob of a run): a
+pre-commit hook has well under a second, and a git wrapper library's import alone would
+cost a fifth of it.
 """
 
 from __future__ import annotations
@@ -26,14 +30,6 @@ class Snapshot(Protocol):
     def read(self, path: str) -> bytes | None: ...
 
 
-def _git():
-    try:
-        import git  # GitPython, for its object database; imported only when blobs are read
-    except ImportError as e:  # pragma: no cover - an installation problem
-        raise GitError(f"GitPython is not importable: {e}") from None
-    return git
-
-
 def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
     """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
     try:
@@ -53,7 +49,7 @@ class Repository:
     """A git repository, opened once per run."""
 
     root: Path
-    _odb: object = field(repr=False, default=None)
+    _blobs: _CatFile | None = field(repr=False, default=None)
 
     @classmethod
     def open(cls, path: str | Path) -> Repository | None:
@@ -105,10 +101,10 @@ class Repository:
             raise GitError(f"no merge base between {base[:12]} and {head[:12]}: {hint}") from None
 
     def read_blob(self, sha: str) -> bytes:
-        """A blob's bytes, through one long-lived `git cat-file --batch` (GitPython's object database)."""
-        if self._odb is None:
-            self._odb = _git().Repo(str(self.root)).odb
-        return self._odb.stream(bytes.fromhex(sha)).read()
+        """A blob's bytes, through one long-lived `git cat-file --batch` for the whole run."""
+        if self._blobs is None:
+            self._blobs = _CatFile(self.root)
+        return self._blobs.read(sha)
 
     def worktree(self) -> WorkTree:
         out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -123,6 +119,30 @@ class Repository:
     def index(self) -> Revision:
         out = self.run("ls-files", "-s", "-z")
         return Revision(self, "index", _entries(out, lambda meta: (meta[0], meta[1])))
+
+
+class _CatFile:
+    """One `git cat-file --batch` process: ask for an object id, read back its bytes."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def read(self, sha: str) -> bytes:
+        self.process.stdin.write(sha.encode() + b"\n")
+        self.process.stdin.flush()
+        header = self.process.stdout.readline().split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file could not read object {sha}: {b' '.join(header).decode(errors='replace')}")
+        data = self.process.stdout.read(int(header[2]) + 1)
+        return data[:-1]
+
+    def __del__(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait()
 
 
 def _entries(out: str, pick) -> dict[str, tuple[str, str]]:

@@ -25,11 +25,12 @@ from typing import Iterable
 
 from pydantic import field_validator
 
+from cogni_review.confinement import WORD_CHARS
 from cogni_review.gate import TEST_PATHS, FileGateOptions
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
 
-ADDRESS = r"(?<![0-9A-Za-z_$])0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z_$])"
+ADDRESS = r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z_$])"
 PATTERN = re.compile(ADDRESS)
 HINT = "read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it"
 
@@ -57,7 +58,7 @@ def candidates(options: Options) -> str:
 
 
 def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
-    for match in file.matches(PATTERN):
+    for match in file.matches(PATTERN, not_after=WORD_CHARS):
         if match.token.lower() in options.allow:
             continue
         yield file.violation(match, f"hard-coded address {match.token} ({checksum_state(match.token)})", HINT)
@@ -86,10 +87,34 @@ _ROUND_CONSTANTS = (
     0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
     0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
 )
-# rho offsets by lane index x + 5y, and the pi step as (source lane, destination lane, offset)
+# rho rotation of each lane (indexed x + 5y)
 _RHO = (0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14)
-_PI = tuple((x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5), _RHO[x + 5 * y]) for x in range(5) for y in range(5))
 _MASK = (1 << 64) - 1
+
+
+def _round_source() -> str:
+    """Straight-line Python for one Keccak-f[1600] round over locals a0..a24 (x + 5y).
+
+    Written out once at import: in pure Python, unrolled local-variable code is several times
+    faster than loops over lists, and hashing addresses is on the audit's hot path.
+    """
+    rot = lambda v, r: f"((({v} << {r}) | ({v} >> {64 - r})) & M)" if r else v  # noqa: E731
+    out = [f"c{x} = a{x} ^ a{x + 5} ^ a{x + 10} ^ a{x + 15} ^ a{x + 20}" for x in range(5)]
+    out += [f"d{x} = c{(x - 1) % 5} ^ {rot(f'c{(x + 1) % 5}', 1)}" for x in range(5)]
+    for x in range(5):
+        for y in range(5):
+            i, j = x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5)
+            out.append(f"b{j} = {rot(f'(a{i} ^ d{x})', _RHO[i])}")
+    for y in range(0, 25, 5):
+        out += [f"a{x + y} = b{x + y} ^ (~b{(x + 1) % 5 + y} & b{(x + 2) % 5 + y})" for x in range(5)]
+    out.append("a0 ^= rc")
+    lanes = ", ".join(f"a{i}" for i in range(25))
+    body = "\n        ".join(out)
+    return f"def permute(lanes, constants, M):\n    {lanes} = lanes\n    for rc in constants:\n        {body}\n    return [{lanes}]\n"
+
+
+_namespace: dict = {}
+exec(compile(_round_source(), "<keccak-f1600>", "exec"), _namespace)  # noqa: S102 - generated above, no input
 
 
 def keccak256(data: bytes) -> bytes:
@@ -101,27 +126,8 @@ def keccak256(data: bytes) -> bytes:
     for block in range(0, len(padded), rate):
         for i in range(rate // 8):
             lanes[i] ^= int.from_bytes(padded[block + 8 * i : block + 8 * i + 8], "little")
-        _permute(lanes)
+        lanes = _namespace["permute"](lanes, _ROUND_CONSTANTS, _MASK)
     return b"".join(lane.to_bytes(8, "little") for lane in lanes[:4])
-
-
-def _permute(a: list[int]) -> None:
-    """Keccak-f[1600] over 25 lanes indexed x + 5y."""
-    b = [0] * 25
-    for constant in _ROUND_CONSTANTS:
-        c = [a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] for x in range(5)]
-        for x in range(5):
-            d = c[x - 1] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK)
-            for y in range(0, 25, 5):
-                a[x + y] ^= d
-        for src, dst, r in _PI:
-            v = a[src]
-            b[dst] = ((v << r) | (v >> (64 - r))) & _MASK if r else v
-        for y in range(0, 25, 5):
-            row = b[y : y + 5]
-            for x in range(5):
-                a[x + y] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5])
-        a[0] ^= constant
 
 
 EXAMPLES = {
