@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     common.add_argument("--repo", default=".", help="the repository (default: the current directory)")
     common.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     common.add_argument("--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
+    common.add_argument("--outputs", metavar="FILE",
+                        help="append status=, violations= and sarif-file= lines to FILE (a CI step's outputs)")
     common.add_argument("--fail-on", choices=("fail", "neutral"), default="fail",
                         help="exit 1 on a failed gate (default), or on a neutral one too")
     common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -91,11 +93,12 @@ def emit(report: Report, args: argparse.Namespace) -> int:
     sys.stdout.write(REPORTERS[args.format](report))
     if args.sarif:
         write(Path(args.sarif), REPORTERS["sarif"](report))
+    if args.outputs:
+        append(Path(args.outputs), f"status={report.status}\nviolations={len(report.violations)}\nsarif-file={args.sarif or ''}\n")
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         from cogni_review.reporters import github
 
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(github.render_summary(report))
+        append(Path(os.environ["GITHUB_STEP_SUMMARY"]), github.render_summary(report))
     if report.status == FAIL or (args.fail_on == "neutral" and report.status == NEUTRAL):
         return 1
     return 0
@@ -105,6 +108,14 @@ def write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise CogniError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def append(path: Path, text: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(text)
     except OSError as e:
         raise CogniError(f"{path}: cannot write: {e.strerror}") from None
 
