@@ -38,6 +38,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     audit = sub.add_parser("audit", parents=[common], help="every finding in the working tree or a revision")
     audit.add_argument("--rev", help="audit this committed revision instead of the working tree")
+    audit.add_argument("--list-suppressions", action="store_true",
+                       help="list every inline suppression with its gate, place and reason, and exit")
+    sub.add_parser("baseline", parents=[common],
+                   help="accept every current finding: write .cogni/baseline.json (only new findings fail from then on)")
     check = sub.add_parser("check", parents=[common], help="only the findings a change introduces")
     check.add_argument("--base", help="the revision the change is judged against (its policy is enforced)")
     check.add_argument("--head", help="the revision with the change (default HEAD)")
@@ -74,7 +78,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_audit(args: argparse.Namespace) -> int:
     workspace = Workspace.open(args.repo, args.spec)
-    return emit(workspace.audit(args.rev), args)
+    report = workspace.audit(args.rev)
+    if args.list_suppressions:
+        for s in report.suppressions:
+            print(f"{s.path}:{s.line}:{s.location.column}: allow {s.gate or '?'} -- {s.reason or '(no reason)'}")
+        print(f"{len(report.suppressions)} suppression(s)")
+        return 0
+    return emit(report, args)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    path, count = Workspace.open(args.repo, args.spec).write_baseline()
+    print(f"wrote {path} with {count} accepted finding(s); commit it, and only new findings will fail")
+    return 0
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -123,7 +139,7 @@ def append(path: Path, text: str) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     path = Path(args.file or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
     loaded = config.load(path)
-    gates = catalog.resolve(loaded, catalog.discover(catalog.builtin_dir()))
+    gates = catalog.resolve(loaded, catalog.discover(*catalog.builtin_dirs()))
     described = ", ".join(f"{g.id} ({g.type}{'' if g.plugin else ', not implemented here'})" for g in gates)
     print(f"{path}: valid; gates: {described or 'none'}")
     return 0
@@ -139,19 +155,20 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    plugins = catalog.discover(catalog.builtin_dir())
+    plugins = catalog.discover(*catalog.builtin_dirs())
     sys.stdout.write(explain.render(plugins, args.gate))
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    for plugin in catalog.discover(catalog.builtin_dir()).values():
+    for plugin in catalog.discover(*catalog.builtin_dirs()).values():
         print(f"{plugin.type:28} {plugin.summary}")
     return 0
 
 
 COMMANDS = {
     "audit": run_audit,
+    "baseline": run_baseline,
     "check": run_check,
     "validate-spec": run_validate,
     "init": run_init,

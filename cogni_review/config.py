@@ -7,7 +7,7 @@ about what this tool enforces: every error names the file, the line and the key 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -77,6 +77,8 @@ class Spec(Lenient):
     llm_proxy: LlmProxy | None = None
     secrets: Any = None
     required_status_contexts: Any = None
+    governance_change: Literal["warn", "fail"] = "warn"
+    governance_paths: tuple[str, ...] = ()
 
     @field_validator("schema_version", mode="before")
     @classmethod

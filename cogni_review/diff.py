@@ -104,3 +104,11 @@ def _strip_prefix(name: str) -> str:
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:
     added, plus, minus = hunks.get(change.path or change.old_path, (frozenset(), 0, 0))
     return FileChange(change.status, change.path, change.old_path, added, plus, minus)
+
+
+def text(repo: Repository, base: str, head: str | None, paths: list[str], limit: int = 20_000) -> str:
+    """The unified diff of `paths` alone (the policy files a change touches), cut at `limit` characters."""
+    cached = ["--cached"] if head is None else []
+    revs = [base] if head is None else [base, head]
+    out = repo.run("diff", *cached, "-M", "--no-color", "--no-ext-diff", *revs, "--", *paths)
+    return out if len(out) <= limit else out[:limit] + f"\n... ({len(out) - limit} more characters)\n"

@@ -1,7 +1,9 @@
 """Runs resolved gates over a snapshot (audit) or a change (check) and returns a Report.
 
-Never prints, exits, reads the environment or assumes a working directory. A gate that raises
-is data: a neutral `internal_error` result carrying the error text.
+Each file is read once and judged by every gate that selects it, then dropped. Findings a
+suppression with a reason covers, or the baseline accepts, are set aside; a check keeps only
+what the change introduces. The engine never prints, exits, reads the environment or assumes a
+working directory. A gate that raises or runs out of time is data: a neutral result.
 """
 
 from __future__ import annotations
@@ -9,159 +11,26 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
-from typing import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Iterable
 
+from cogni_review import suppressions
+from cogni_review.baseline import Baseline
 from cogni_review.catalog import ResolvedGate
 from cogni_review.diff import Change
 from cogni_review.git import Snapshot
 from cogni_review.globs import matches_any
-from cogni_review.model import FAIL, NEUTRAL, PASS, GateResult, Note, Report, Violation
+from cogni_review.model import FAIL, PASS, GateResult, Location, Note, Report, Suppression, Violation
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
 #: never judged: the policy itself names the tokens it governs
 NEVER_SCANNED = (".cogni/**", ".git/**")
+SUPPRESSIONS = "suppressions"
 
 
 def scannable(path: str) -> bool:
     return not matches_any(NEVER_SCANNED, path) and language_of(path) != "docs"
-
-
-@dataclass
-class _Files:
-    """Reads each file of a snapshot at most once per run, and prefilters it once."""
-
-    snapshot: Snapshot
-    prefilter: Prefilter | None
-    cache: dict
-
-    def get(self, path: str) -> SourceFile | None:
-        if path not in self.cache:
-            data = self.snapshot.read(path)
-            self.cache[path] = None if data is None else SourceFile(path, data)
-        return self.cache[path]
-
-    def candidate(self, path: str, pattern: Prefilter | None) -> SourceFile | None:
-        """The file, if it exists, is text, and might contain what `pattern` looks for."""
-        file = self.get(path)
-        if file is None or file.is_binary:
-            return None
-        if pattern is None:
-            return file
-        key = ("hit", path)
-        if key not in self.cache:
-            self.cache[key] = self.prefilter is None or self.prefilter.search(file.data) is not None
-        return file if self.cache[key] and pattern.search(file.data) else None
-
-
-def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool = False) -> Report:
-    """Every finding in the snapshot."""
-    paths = [p for p in snapshot.paths() if scannable(p)]
-    files = _Files(snapshot, _prefilter(gates), {})
-    results = []
-    for gate in gates:
-        if gate.plugin is not None and not gate.plugin.is_file_gate:
-            results.append(_timed(gate, lambda g=gate: GateResult.neutral(
-                g.id, g.type, "no_change", message="judges a change as a whole; an audit has none")))
-            continue
-        results.append(_timed(gate, lambda g=gate: _scan_all(g, [p for p in paths if g.options.selects(p)], files)))
-    return Report("audit", tuple(results), _notes(files, snapshot), fail_on_error)
-
-
-def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = False) -> Report:
-    """Only the findings the change introduces: present at head, absent at base."""
-    prefilter = _prefilter(gates)
-    head = _Files(change.head, prefilter, {})
-    base = _Files(change.base, prefilter, {})
-    results = []
-    for gate in gates:
-        if gate.plugin is not None and not gate.plugin.is_file_gate:
-            results.append(_timed(gate, lambda g=gate: _change_gate(g, change)))
-        else:
-            results.append(_timed(gate, lambda g=gate: _scan_change(g, change, head, base)))
-    notes = _notes(head, change.head)
-    return Report("check", tuple(results), notes, fail_on_error)
-
-
-def _timed(gate: ResolvedGate, run: Callable[[], GateResult]) -> GateResult:
-    started = time.perf_counter()
-    if gate.plugin is None:
-        result = GateResult.neutral(gate.id, gate.type, "unimplemented_gate",
-                                    message=f"gate type {gate.type!r} is not implemented by cogni-review")
-    else:
-        try:
-            result = run()
-        except Exception as e:  # a plugin crashing on one input is data, not an abort
-            result = GateResult.neutral(gate.id, gate.type, "internal_error", f"{type(e).__name__}: {e}")
-    description = gate.plugin.summary if gate.plugin else ""
-    return replace(result, duration_ms=round((time.perf_counter() - started) * 1000), description=description)
-
-
-def _scan_all(gate: ResolvedGate, paths: list[str], files: _Files) -> GateResult:
-    pattern = _candidates(gate)
-    found: list[Violation] = []
-    scanned = 0
-    for path in paths:
-        file = files.candidate(path, pattern)
-        if file is not None:
-            scanned += 1
-            found.extend(_scan(gate, file))
-    return _result(gate, found, files_selected=len(paths), files_parsed=scanned)
-
-
-def _scan_change(gate: ResolvedGate, change: Change, head: _Files, base: _Files) -> GateResult:
-    pattern = _candidates(gate)
-    after: list[Violation] = []
-    before: Counter = Counter()
-    added_lines = {}
-    for fc in change.files:
-        if fc.path and scannable(fc.path) and gate.options.selects(fc.path):
-            file = head.candidate(fc.path, pattern)
-            after.extend(_scan(gate, file) if file else ())
-            added_lines[fc.path] = fc.added_lines
-        if fc.path and fc.old_path and scannable(fc.old_path) and gate.options.selects(fc.old_path):
-            file = base.candidate(fc.old_path, pattern)
-            for v in _scan(gate, file) if file else ():
-                before[(v.gate_id, fc.path, v.token, _norm(v))] += 1
-    new = _introduced(after, before, added_lines)
-    return _result(gate, new, files_changed=len(change.files), findings_before=sum(before.values()))
-
-
-def _introduced(after: list[Violation], before: Counter, added_lines: dict) -> list[Violation]:
-    """Head findings beyond the base's count for the same key, those on added lines first."""
-    groups: dict[tuple, list[Violation]] = defaultdict(list)
-    for v in after:
-        groups[v.key].append(v)
-    new = []
-    for key, found in groups.items():
-        extra = len(found) - before.get(key, 0)
-        if extra > 0:
-            found.sort(key=lambda v: (v.line not in added_lines.get(v.path, ()), v.line, v.column))
-            new.extend(found[:extra])
-    return new
-
-
-def _norm(v: Violation) -> str:
-    return v.key[3]
-
-
-def _scan(gate: ResolvedGate, file: SourceFile) -> Iterable[Violation]:
-    for v in gate.plugin.module.scan(file, gate.options):
-        yield replace(v, gate_id=gate.id, gate_type=gate.type)
-
-
-def _result(gate: ResolvedGate, found: list[Violation], **stats) -> GateResult:
-    found = sorted(found, key=Violation.sort_key)
-    status = FAIL if found else PASS
-    return GateResult(gate.id, gate.type, status, tuple(found), stats={**stats, "violations": len(found)})
-
-
-def _change_gate(gate: ResolvedGate, change: Change) -> GateResult:
-    verdict = gate.plugin.module.check(change, gate.options)
-    violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in verdict.violations)
-    return GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason,
-                      dict(verdict.stats), message=verdict.message)
 
 
 @dataclass(frozen=True)
@@ -182,35 +51,259 @@ class Prefilter:
         return cls(literals, re.compile("|".join(regexes).encode()) if regexes else None)
 
 
-def _candidates(gate: ResolvedGate) -> Prefilter | None:
-    hook = getattr(gate.plugin.module, "candidates", None)
-    found = hook(gate.options) if hook else None
-    return None if found is None else Prefilter.of([found])
+@dataclass
+class _GateRun:
+    """One file gate's state during a run: what it found, how long it took, whether it broke."""
+
+    gate: ResolvedGate
+    found: list[Violation] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+    timed_out: bool = False
+    selected: int = 0
+    scanned: int = 0
+
+    def __post_init__(self) -> None:
+        hook = getattr(self.gate.plugin.module, "candidates", None)
+        candidates = hook(self.gate.options) if hook else None
+        self.prefilter = None if candidates is None else Prefilter.of([candidates])
+
+    def selects(self, path: str) -> bool:
+        return self.gate.options.selects(path)
+
+    def scan(self, file: SourceFile | None) -> list[Violation]:
+        """The gate's findings in one file; nothing once the gate has failed or run out of time."""
+        if file is None or self.error or self.timed_out:
+            return []
+        if self.prefilter is not None and not self.prefilter.search(file.data):
+            return []
+        if self.seconds > self.gate.options.timeout_seconds:
+            self.timed_out = True
+            return []
+        started = time.perf_counter()
+        try:
+            self.scanned += 1
+            return [replace(v, gate_id=self.gate.id, gate_type=self.gate.type)
+                    for v in self.gate.plugin.module.scan(file, self.gate.options)]
+        except Exception as e:  # a plugin crashing on one input is data, not an abort
+            self.error = f"{type(e).__name__}: {e} (in {file.path})"
+            return []
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def result(self, found: list[Violation], **stats) -> GateResult:
+        gate = self.gate
+        if self.error:
+            result = GateResult.neutral(gate.id, gate.type, "internal_error", self.error)
+        elif self.timed_out:
+            result = GateResult.neutral(gate.id, gate.type, "timeout", f"gave up after {gate.options.timeout_seconds:g} s "
+                                        "(raise `timeout_seconds` in the gate's options)")
+        else:
+            found = sorted(found, key=Violation.sort_key)
+            result = GateResult(gate.id, gate.type, FAIL if found else PASS, tuple(found))
+        stats = {"files_selected": self.selected, "files_scanned": self.scanned, **stats, "violations": len(result.violations)}
+        return replace(result, stats=stats, duration_ms=round(self.seconds * 1000), description=gate.plugin.summary)
 
 
-def _prefilter(gates: list[ResolvedGate]) -> Prefilter | None:
-    """One test for every file gate's candidates, so most files are read and dropped at once."""
-    found = []
-    for gate in gates:
-        if gate.plugin is None or not gate.plugin.is_file_gate:
-            continue
-        hook = getattr(gate.plugin.module, "candidates", None)
-        candidates = hook(gate.options) if hook else None
-        if candidates is None:
+@dataclass
+class _Reader:
+    """Reads files of one snapshot for one run, remembering what could not be judged and why."""
+
+    snapshot: Snapshot
+    binary: int = 0
+    fallbacks: dict = field(default_factory=dict)
+
+    def read(self, path: str | None) -> SourceFile | None:
+        if path is None or not scannable(path):
             return None
-        found.append(candidates)
-    return Prefilter.of(found) if found else None
+        data = self.snapshot.read(path)
+        if data is None:
+            return None
+        file = SourceFile(path, data)
+        if file.is_binary:
+            self.binary += 1
+            return None
+        return file
+
+    def after(self, file: SourceFile | None) -> None:
+        if file is not None and "_regions" in file.__dict__ and file.fallback:
+            self.fallbacks[file.path] = file.fallback
+
+    def notes(self) -> list[Note]:
+        notes = [Note("plain-text", why, path) for path, why in sorted(self.fallbacks.items())]
+        for path, why in sorted(getattr(self.snapshot, "skipped", {}).items()):
+            notes.append(Note("not-scanned", f"{why}, not followed", path))
+        if self.binary:
+            notes.append(Note("not-scanned", f"{self.binary} binary file(s) not scanned as text"))
+        return notes
 
 
-def _notes(files: _Files, snapshot: Snapshot) -> tuple[Note, ...]:
-    notes = []
-    for path, file in sorted((k, v) for k, v in files.cache.items() if isinstance(k, str) and v):
-        if "_regions" in file.__dict__ and file.fallback:
-            notes.append(Note("plain-text", file.fallback, path))
-    skipped = getattr(snapshot, "skipped", {})
-    for path, why in sorted(skipped.items()):
-        notes.append(Note("not-scanned", f"{why}, not followed", path))
-    binary = sum(1 for k, v in files.cache.items() if isinstance(k, str) and v and v.is_binary)
-    if binary:
-        notes.append(Note("not-scanned", f"{binary} binary file(s) not scanned as text"))
-    return tuple(notes)
+def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool = False,
+          baseline: Baseline | None = None) -> Report:
+    """Every finding in the snapshot, less what suppressions and the baseline account for."""
+    runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
+    known = _known(gates)
+    reader = _Reader(snapshot)
+    all_suppressions: list[Suppression] = []
+    used: set[Suppression] = set()
+    for path in snapshot.paths():
+        wanted = [run for run in runs if run.selects(path)]
+        for run in wanted:
+            run.selected += 1
+        file = reader.read(path)
+        if file is None:
+            continue
+        found_here = suppressions.find(file)
+        all_suppressions.extend(found_here)
+        for run in wanted:
+            kept, covered = _suppress(run.scan(file), found_here, known)
+            run.found.extend(kept)
+            used.update(covered)
+        reader.after(file)
+    results, notes = _finish(runs, baseline, None)
+    stale = [s for s in all_suppressions if s not in used and not s.problem(known)]
+    notes += [Note("stale-suppression", f"suppression of {s.gate} suppresses nothing; remove it", s.path) for s in stale]
+    results.append(_suppression_result([s for s in all_suppressions if s.problem(known)], [], known))
+    results += [_change_gate_in_audit(g) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
+    return Report("audit", tuple(_in_spec_order(results, gates)), tuple(reader.notes() + notes), fail_on_error,
+                  tuple(sorted(all_suppressions, key=lambda s: s.location)))
+
+
+def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = False,
+          baseline: Baseline | None = None) -> Report:
+    """Only the findings the change introduces: present at head, absent at base."""
+    runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
+    known = _known(gates)
+    head_reader, base_reader = _Reader(change.head), _Reader(change.base)
+    everything: dict[str, list[Violation]] = defaultdict(list)  # head findings per gate, for the baseline
+    added_suppressions: list[Suppression] = []
+    stale_added: list[Suppression] = []
+    for fc in change.files:
+        head, base = head_reader.read(fc.path), base_reader.read(fc.old_path)
+        head_sup, base_sup = suppressions.find(head) if head else (), suppressions.find(base) if base else ()
+        used: set[Suppression] = set()
+        for run in runs:
+            after, covered = _suppress(run.scan(head) if fc.path and run.selects(fc.path) else [], head_sup, known)
+            before, _ = _suppress(run.scan(base) if fc.old_path and run.selects(fc.old_path) else [], base_sup, known)
+            used.update(covered)
+            run.selected += bool(fc.path and run.selects(fc.path))
+            everything[run.gate.id].extend(after)
+            run.found.extend(_introduced(after, before, fc.path, fc.added_lines))
+        added = _added(head_sup, base_sup, fc.path)
+        added_suppressions += added
+        stale_added += [s for s in added if s not in used and not s.problem(known)]
+        head_reader.after(head)
+    results, notes = _finish(runs, baseline, everything, paths={f.path for f in change.files if f.path})
+    invalid = [s for s in added_suppressions if s.problem(known)]
+    results.append(_suppression_result(invalid, stale_added, known))
+    results += [_change_gate(g, change) for g in gates if g.plugin and not g.plugin.is_file_gate]
+    results += [_unimplemented(g) for g in gates if g.plugin is None]
+    return Report("check", tuple(_in_spec_order(results, gates)), tuple(head_reader.notes() + notes), fail_on_error,
+                  tuple(sorted(added_suppressions, key=lambda s: s.location)))
+
+
+def _finish(runs: list[_GateRun], baseline: Baseline | None, everything: dict | None,
+            paths: set[str] | None = None) -> tuple[list[GateResult], list[Note]]:
+    """Results of the file gates, with the baseline's accepted findings set aside."""
+    results, notes, used = [], [], Counter()
+    for run in runs:
+        found = run.found
+        if baseline is not None:
+            found, matched = baseline.split(found)
+            if everything is not None:  # a check: what the baseline matches among all head findings
+                _, matched = baseline.split(everything[run.gate.id])
+            used.update(matched)
+        results.append(run.result(found, baselined=len(run.found) - len(found)))
+    if baseline is not None:
+        for gate, path, token, _ in baseline.stale(used, paths):
+            notes.append(Note("stale-baseline", f"baseline entry for {gate} {token!r} matches nothing; "
+                              "run `cogni-review baseline` to shrink it", path))
+    return results, notes
+
+
+def _known(gates: list[ResolvedGate]) -> set[str]:
+    return {g.type for g in gates} | {g.id for g in gates}
+
+
+def _suppress(found: list[Violation], sups: Iterable[Suppression], known: set[str]) -> tuple[list[Violation], set[Suppression]]:
+    """(findings no valid suppression covers, the suppressions that covered something)."""
+    valid = [s for s in sups if not s.problem(known)]
+    kept, used = [], set()
+    for v in found:
+        cover = next((s for s in valid if s.gate in (v.gate_type, v.gate_id) and s.covers(v.line)), None)
+        if cover is None:
+            kept.append(v)
+        else:
+            used.add(cover)
+    return kept, used
+
+
+def _introduced(after: list[Violation], before: list[Violation], path: str | None, added_lines) -> list[Violation]:
+    """Head findings beyond the base's count for the same content key, those on added lines first."""
+    counts = Counter((v.gate_id, path, v.token, v.key[3]) for v in before)
+    groups: dict[tuple, list[Violation]] = defaultdict(list)
+    for v in after:
+        groups[v.key].append(v)
+    new = []
+    for key, found in groups.items():
+        extra = len(found) - counts.get(key, 0)
+        if extra > 0:
+            found.sort(key=lambda v: (v.line not in added_lines, v.line, v.column))
+            new.extend(found[:extra])
+    return new
+
+
+def _added(head: Iterable[Suppression], base: Iterable[Suppression], path: str | None) -> list[Suppression]:
+    """Suppressions at head with no counterpart (same gate, reason and line text) at base."""
+    counts = Counter((path, s.gate, s.reason, s.key[3]) for s in base)
+    added = []
+    for s in head:
+        if counts[s.key] > 0:
+            counts[s.key] -= 1
+        else:
+            added.append(s)
+    return added
+
+
+def _suppression_result(invalid: list[Suppression], stale: list[Suppression], known: set[str]) -> GateResult:
+    found = [_as_violation(s, s.problem(known), "write `cogni: allow <gate-type> -- <reason>` with a known gate and a reason")
+             for s in invalid]
+    found += [_as_violation(s, f"suppression of {s.gate} added by this change suppresses nothing",
+                            "remove the suppression, or put it on the offending line or the line above") for s in stale]
+    found.sort(key=Violation.sort_key)
+    return GateResult(SUPPRESSIONS, SUPPRESSIONS, FAIL if found else PASS, tuple(found),
+                      stats={"violations": len(found)}, description="Inline suppressions: each needs a known gate and a reason.")
+
+
+def _as_violation(s: Suppression, message: str, hint: str) -> Violation:
+    return Violation(s.location, f"cogni: allow {s.gate}".strip(), message, hint, s.line_text, SUPPRESSIONS, SUPPRESSIONS)
+
+
+def _change_gate(gate: ResolvedGate, change: Change) -> GateResult:
+    started = time.perf_counter()
+    try:
+        verdict = gate.plugin.module.check(change, gate.options)
+        violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in verdict.violations)
+        result = GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason,
+                            dict(verdict.stats), message=verdict.message)
+    except Exception as e:  # a plugin crashing is data, not an abort
+        result = GateResult.neutral(gate.id, gate.type, "internal_error", f"{type(e).__name__}: {e}")
+    return replace(result, duration_ms=round((time.perf_counter() - started) * 1000), description=gate.plugin.summary)
+
+
+def _change_gate_in_audit(gate: ResolvedGate) -> GateResult:
+    if gate.plugin is None:
+        return _unimplemented(gate)
+    return GateResult.neutral(gate.id, gate.type, "no_change", message="judges a change as a whole; an audit has none",
+                              description=gate.plugin.summary)
+
+
+def _unimplemented(gate: ResolvedGate) -> GateResult:
+    return GateResult.neutral(gate.id, gate.type, "unimplemented_gate",
+                              message=f"gate type {gate.type!r} is not implemented by cogni-review")
+
+
+def _in_spec_order(results: list[GateResult], gates: list[ResolvedGate]) -> list[GateResult]:
+    order = {g.id: i for i, g in enumerate(gates)}
+    results = sorted(results, key=lambda r: order.get(r.id, len(order)))
+    return [r for r in results if r.id != SUPPRESSIONS or r.violations]  # shown only when it has something to say

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cogni_review.globs import matches_any
 from cogni_review.model import FAIL, NEUTRAL, PASS, Violation
@@ -44,9 +44,15 @@ DOC_PATHS = ("docs/**", "**/docs/**", "*.md", "*.mdx", "*.rst")
 
 
 class GateOptions(BaseModel):
-    """Typed `with:` options; a misspelt key or a wrong type is a config error."""
+    """Typed `with:` options; a misspelt key or a wrong type is a config error.
+
+    Every gate has `timeout_seconds`: past it, the gate stops and its result is neutral
+    `timeout` (a failure under `fail_on_error: true`).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_seconds: float = Field(default=300, gt=0)
 
 
 class FileGateOptions(GateOptions):

@@ -61,6 +61,40 @@ def normalize(line: str) -> str:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    location: Location
+    gate: str  # as written: a gate type or id
+    reason: str
+    line_text: str
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    @property
+    def line(self) -> int:
+        return self.location.line
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.path, self.gate, self.reason, normalize(self.line_text))
+
+    def covers(self, line: int) -> bool:
+        """Its own line (a trailing comment) and the next (a comment above the code)."""
+        return line in (self.line, self.line + 1)
+
+    def problem(self, known: set[str]) -> str | None:
+        """Why this suppression is invalid, or None (`known`: gate types and ids of this run)."""
+        if not self.gate:
+            return "suppression names no gate; write `cogni: allow <gate-type> -- <reason>`"
+        if self.gate not in known:
+            return f"suppression names unknown gate {self.gate!r}; it suppresses nothing"
+        if not self.reason:
+            return f"suppression of {self.gate} gives no reason; add `-- <why this is safe>`"
+        return None
+
+
+@dataclass(frozen=True)
 class Note:
     """Something the reader must know that is not a violation: a file read as plain text, a policy change."""
 
@@ -83,8 +117,10 @@ class GateResult:
     description: str = ""  # what the gate flags: the first line of its documentation
 
     @classmethod
-    def neutral(cls, id: str, type: str, reason: str, error: str | None = None, message: str = "") -> GateResult:
-        return cls(id=id, type=type, status=NEUTRAL, neutral_reason=reason, error=error, message=message)
+    def neutral(cls, id: str, type: str, reason: str, error: str | None = None, message: str = "",
+                description: str = "") -> GateResult:
+        return cls(id=id, type=type, status=NEUTRAL, neutral_reason=reason, error=error, message=message,
+                   description=description)
 
 
 @dataclass(frozen=True)
@@ -93,6 +129,7 @@ class Report:
     gates: tuple[GateResult, ...]
     notes: tuple[Note, ...] = ()
     fail_on_error: bool = False
+    suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
 
     @property
     def status(self) -> str:

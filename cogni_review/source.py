@@ -17,6 +17,8 @@ from cogni_review.model import Location, Violation
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 BINARY_SNIFF = 8192
+LONG_LINE = 2000  # longer lines (minified code) are keyed by the text around a finding
+WINDOW = 200
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,13 @@ class SourceFile:
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return index + 1, offset - self._line_starts[index] + 1
 
-    def line_text(self, line: int) -> str:
+    def line_text(self, line: int, around: int | None = None) -> str:
+        """The line's text; for a very long line (minified code), the window around `around`."""
         starts = self._line_starts
-        end = starts[line] if line < len(starts) else len(self.text)
-        return self.text[starts[line - 1] : end].rstrip("\r\n")
+        start, end = starts[line - 1], starts[line] if line < len(starts) else len(self.text)
+        if end - start > LONG_LINE and around is not None:
+            start, end = max(start, around - WINDOW), min(end, around + WINDOW)
+        return self.text[start:end].rstrip("\r\n")
 
     def matches(self, pattern: re.Pattern[str], *, code_only: bool = True, not_after: str = "") -> list[TokenMatch]:
         """Every match of `pattern`, minus those inside comments and docstrings when code_only.
@@ -93,13 +98,17 @@ class SourceFile:
         return [self._token(m) for m in found]
 
     def in_comment(self, offset: int) -> bool:
+        """Inside a comment or a docstring."""
+        return self.region_at(offset) is not None
+
+    def region_at(self, offset: int) -> regions.Region | None:
         spans = self.regions
         index = bisect.bisect_right(spans, offset, key=lambda r: r.start) - 1
-        return index >= 0 and spans[index].start <= offset < spans[index].end
+        return spans[index] if index >= 0 and spans[index].start <= offset < spans[index].end else None
 
     def _token(self, match: re.Match[str]) -> TokenMatch:
         line, column = self.position(match.start())
-        return TokenMatch(match.group(0), match.start(), line, column, self.line_text(line))
+        return TokenMatch(match.group(0), match.start(), line, column, self.line_text(line, match.start()))
 
     def violation(self, match: TokenMatch, message: str, hint: str = "") -> Violation:
         return Violation(

@@ -10,12 +10,13 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cogni_review import catalog, config, diff, engine
+from cogni_review import baseline, catalog, config, diff, engine
+from cogni_review.baseline import Baseline
 from cogni_review.config import LoadedSpec
 from cogni_review.errors import ConfigError, GitError
 from cogni_review.git import Repository, Revision, WorkTree
 from cogni_review.globs import matches_any
-from cogni_review.model import Note, Report
+from cogni_review.model import FAIL, NEUTRAL, GateResult, Location, Note, Report, Violation
 
 
 POLICY_PATHS = (".cogni/**",)
@@ -47,16 +48,26 @@ class Workspace:
             return None
 
     def gates(self, loaded: LoadedSpec) -> list[catalog.ResolvedGate]:
-        return catalog.resolve(loaded, catalog.discover(catalog.builtin_dir()))
+        return catalog.resolve(loaded, catalog.discover(*catalog.builtin_dirs()))
 
-    def audit(self, rev: str | None = None) -> Report:
+    def audit(self, rev: str | None = None, *, use_baseline: bool = True) -> Report:
         if rev is None:
             loaded = config.load(self.spec_path)
             snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
         else:
             snapshot = self._repo().revision(rev)
             loaded = self._spec_at(snapshot) if not self.spec_explicit else config.load(self.spec_path)
-        return engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error)
+        accepted = _baseline_at(snapshot) if use_baseline else None
+        return engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error, baseline=accepted)
+
+    def write_baseline(self) -> tuple[Path, int]:
+        """Accept every current finding: write `.cogni/baseline.json`; returns (path, entries)."""
+        report = self.audit(use_baseline=False)
+        found = [v for g in report.gates if g.type != engine.SUPPRESSIONS for v in g.violations]
+        path = self.root / baseline.DEFAULT_PATH
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(baseline.render(found), encoding="utf-8")
+        return path, len(found)
 
     def check(self, base: str, head: str | None = None, *, two_dot: bool = False) -> Report:
         repo = self._repo()
@@ -66,7 +77,7 @@ class Workspace:
             base_commit = repo.merge_base(base_commit, head_commit)
         base_snap, head_snap = repo.revision(base_commit), repo.revision(head_commit)
         change = diff.between(repo, base_commit, head_commit, base_snap, head_snap)
-        return self._judge(change, base_snap, head_snap)
+        return self._judge(change, base_snap, head_snap, (base_commit, head_commit))
 
     def check_staged(self) -> Report:
         repo = self._repo()
@@ -74,17 +85,17 @@ class Workspace:
         head_snap = repo.index()
         base_rev = "HEAD" if repo.has_head() else _empty_tree(repo)
         change = diff.between(repo, base_rev, None, base_snap, head_snap)
-        return self._judge(change, base_snap, head_snap)
+        return self._judge(change, base_snap, head_snap, (base_rev, None))
 
-    def _judge(self, change: diff.Change, base_snap, head_snap) -> Report:
+    def _judge(self, change: diff.Change, base_snap, head_snap, revs: tuple[str, str | None]) -> Report:
         notes: list[Note] = []
         policy = self._policy(base_snap, head_snap, notes)
-        explained = {n.path for n in notes}
-        for path in _policy_paths(change):
-            if path not in explained:
-                notes.append(Note("governance-change", "the change edits the policy; the base revision's policy was enforced", path))
         gates = self.gates(policy)
-        report = engine.check(gates, change, fail_on_error=policy.spec.fail_on_error)
+        report = engine.check(gates, change, fail_on_error=policy.spec.fail_on_error, baseline=_baseline_at(base_snap))
+        touched = _policy_paths(change, policy.spec.governance_paths)
+        if touched:
+            governance = _governance_result(change, touched, policy, diff.text(self._repo(), *revs, touched))
+            report = replace(report, gates=report.gates + (governance,))
         return replace(report, notes=tuple(notes) + report.notes)
 
     def _policy(self, base_snap, head_snap, notes: list[Note]) -> LoadedSpec:
@@ -123,10 +134,36 @@ class Workspace:
         return self.repo
 
 
-def _policy_paths(change: diff.Change) -> list[str]:
-    """Paths under `.cogni/` that the change adds, edits, renames or deletes."""
+def _policy_paths(change: diff.Change, extra: tuple[str, ...] = ()) -> list[str]:
+    """Policy paths (`.cogni/` and the spec's `governance_paths`) the change adds, edits, renames or deletes."""
     touched = {p for f in change.files for p in (f.path, f.old_path) if p}
-    return sorted(p for p in touched if matches_any(POLICY_PATHS, p))
+    return sorted(p for p in touched if matches_any(POLICY_PATHS + tuple(extra), p))
+
+
+def _governance_result(change: diff.Change, touched: list[str], policy: LoadedSpec, policy_diff: str) -> GateResult:
+    """The `governance-change` entry: every policy file the change touches, and the policy's diff."""
+    status = {f.path or f.old_path: f.status for f in change.files}
+    for f in change.files:
+        if f.old_path and f.path != f.old_path:
+            status.setdefault(f.old_path, f.status)
+    found = tuple(
+        Violation(Location(path, 1, 1), path, f"the change edits the policy ({status.get(path, 'modified')}); "
+                  "the base revision's policy was enforced", "have someone who governs the policy review this part of the change",
+                  path, "governance-change", "governance-change")
+        for path in touched
+    )
+    fail = policy.spec.governance_change == "fail"
+    return GateResult("governance-change", "governance-change", FAIL if fail else NEUTRAL, found,
+                      None if fail else "policy_changed", {"diff": policy_diff, "files": len(touched)},
+                      message=f"{len(touched)} policy file(s) changed; governance_change: {policy.spec.governance_change}",
+                      description="A change to the policy itself: the spec, the baseline, local rules.")
+
+
+def _baseline_at(snapshot) -> Baseline | None:
+    data = snapshot.read(baseline.DEFAULT_PATH)
+    if data is None:
+        return None
+    return Baseline.parse(data.decode("utf-8", errors="replace"), f"{baseline.DEFAULT_PATH} (at {snapshot.label[:12]})")
 
 
 def _empty_tree(repo: Repository) -> str:

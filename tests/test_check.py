@@ -127,10 +127,15 @@ def test_policy_comes_from_the_base_so_a_change_cannot_weaken_its_own_gate(proje
     })
     report = check(project)
     assert found(report) == [
+        ("governance-change", ".cogni/repo-spec.yaml", 1, ".cogni/repo-spec.yaml"),
         ("widget-payment-reason", "src/jobs/refund.ts", 1, "credits_purchase"),
         ("wallet-address-literals", "src/jobs/refund.ts", 1, A2),
     ]
-    assert [(n.kind, n.path) for n in report.notes] == [("governance-change", ".cogni/repo-spec.yaml")]
+    (governance,) = [g for g in report.gates if g.type == "governance-change"]
+    assert (governance.status, governance.neutral_reason) == ("neutral", "policy_changed")
+    assert "-        credits_purchase: [\"src/features/payments/**\"]" in governance.stats["diff"]
+    assert "+  - type: wallet-address-literals" in governance.stats["diff"]
+    assert report.status == "fail"
 
 
 def test_an_invalid_spec_in_the_change_is_a_config_error(project) -> None:
@@ -147,7 +152,10 @@ def test_a_base_without_spec_uses_the_changes_spec_and_says_so(repo) -> None:
     branch(repo)
     repo.commit("adopt", **{".cogni/repo-spec.yaml": SPEC, "src/b.ts": f'const x = "{A1}";\n'})
     report = check(repo)
-    assert found(report) == [("wallet-address-literals", "src/b.ts", 1, A1)]
+    assert found(report) == [
+        ("governance-change", ".cogni/repo-spec.yaml", 1, ".cogni/repo-spec.yaml"),
+        ("wallet-address-literals", "src/b.ts", 1, A1),
+    ]
     assert [(n.kind, n.path, n.message) for n in report.notes] == [
         ("governance-change", ".cogni/repo-spec.yaml", "the base has no spec; the change's own spec was enforced")
     ]
@@ -188,7 +196,10 @@ def test_staged_first_commit_on_an_unborn_head(repo) -> None:
     repo.write("src/a.ts", f'const a = "{A1}";\n')
     repo.git("add", "-A")
     report = Workspace.open(str(repo.root), None).check_staged()
-    assert found(report) == [("wallet-address-literals", "src/a.ts", 1, A1)]
+    assert found(report) == [
+        ("governance-change", ".cogni/repo-spec.yaml", 1, ".cogni/repo-spec.yaml"),
+        ("wallet-address-literals", "src/a.ts", 1, A1),
+    ]
 
 
 def test_unknown_base_says_what_to_do(project) -> None:

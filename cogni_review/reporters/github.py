@@ -68,8 +68,31 @@ def render_summary(report: Report) -> str:
     status = report.status
     lines = [f"## {ICONS[status]} cogni-review: {status.upper()}", ""]
     lines += [f"{tally(report)} ({report.mode} mode).", ""]
-    lines += gates_section(report) + violations_section(report) + notes_section(report)
+    lines += gates_section(report) + violations_section(report) + suppressions_section(report)
+    lines += policy_section(report) + notes_section(report)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def suppressions_section(report: Report) -> list[str]:
+    """Every suppression (in a check: every one the change adds) with its reason, for reviewers."""
+    if not report.suppressions:
+        return []
+    title = "Suppressions added by this change" if report.mode == "check" else "Suppressions"
+    rows = [[md.code(f"{s.path}:{s.line}"), md.code(s.gate or "?"), md.text(s.reason or "(no reason)")]
+            for s in report.suppressions]
+    return [f"### {title}", "", *md.table(["Location", "Gate", "Reason"], rows), ""]
+
+
+def policy_section(report: Report) -> list[str]:
+    """The diff of the policy, when the change edits it."""
+    lines = []
+    for gate in report.gates:
+        policy_diff = gate.stats.get("diff") if gate.type == "governance-change" else None
+        if policy_diff:
+            fence = "~~~~" if "```" in policy_diff else "```"
+            lines += ["### Policy changed", "", "<details><summary>Diff of the policy</summary>", "",
+                      f"{fence}diff", policy_diff.rstrip("\n"), fence, "", "</details>", ""]
+    return lines
 
 
 def gates_section(report: Report) -> list[str]:

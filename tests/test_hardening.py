@@ -1,0 +1,319 @@
+"""Governance-grade behaviour on real, messy, adversarial repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from cogni_review.errors import GitError
+from cogni_review.workspace import Workspace
+
+A1 = "0x52908400098527886E0F7030069857D2E4169EE7"
+A2 = "0xde709f2102306220921060314715629080e2fb77"
+SPEC = """\
+payments_in:
+  widget: {provider: depay}
+gates:
+  - type: widget-payment-reason
+    with:
+      reasons:
+        credits_purchase: ["src/features/payments/**"]
+"""
+
+
+def found(report) -> list[tuple[str, str, int, str]]:
+    return [(v.gate_type, v.path, v.line, v.token) for v in report.violations]
+
+
+@pytest.fixture
+def project(repo):
+    repo.commit("spec", **{".cogni/repo-spec.yaml": SPEC, "src/app.ts": "export const ok = 1;\n"})
+    return repo
+
+
+def audit(repo, **kw):
+    return Workspace.open(str(repo.root), None).audit(**kw)
+
+
+def check(repo, base="main", head=None, **kw):
+    return Workspace.open(str(repo.root), None).check(base, head, **kw)
+
+
+# Suppressions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        pytest.param("src/a.ts", f'const a = "{A1}"; // cogni: allow wallet-address-literals -- burn address, never paid\n', id="ts-same-line"),
+        pytest.param("src/a.ts", f'// cogni: allow wallet-address-literals -- burn address\nconst a = "{A1}";\n', id="ts-line-above"),
+        pytest.param("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */\nconst a = "{A1}";\n', id="ts-block"),
+        pytest.param("src/a.py", f'A = "{A1}"  # cogni: allow wallet-address-literals -- burn address\n', id="python-hash"),
+        pytest.param("src/a.sql", f"-- cogni: allow wallet-address-literals -- burn address\nSELECT '{A1}';\n", id="sql-dashes"),
+        pytest.param("src/a.go", f'a := "{A1}" // cogni: allow wallet-address-literals -- burn address\n', id="plain-text-slashes"),
+        pytest.param("src/a.yaml", f'# cogni: allow wallet-address-literals -- burn address\na: "{A1}"\n', id="plain-text-hash"),
+    ],
+)
+def test_suppression_with_reason_in_every_comment_syntax(project, path, code) -> None:
+    project.write(path, code)
+    report = audit(project)
+    assert found(report) == []
+    (s,) = report.suppressions
+    assert (s.path, s.gate, s.reason.startswith("burn address")) == (path, "wallet-address-literals", True)
+
+
+@pytest.mark.parametrize(
+    ("comment", "message"),
+    [
+        pytest.param("// cogni: allow wallet-address-literals", "suppression of wallet-address-literals gives no reason; add `-- <why this is safe>`", id="no-reason"),
+        pytest.param("// cogni: allow wallet-address-literals --   ", "suppression of wallet-address-literals gives no reason; add `-- <why this is safe>`", id="empty-reason"),
+        pytest.param("// cogni: allow wallet-adress-literals -- typo", "suppression names unknown gate 'wallet-adress-literals'; it suppresses nothing", id="unknown-gate"),
+        pytest.param("// cogni: allow -- no gate", "suppression names no gate; write `cogni: allow <gate-type> -- <reason>`", id="no-gate"),
+    ],
+)
+def test_invalid_suppression_suppresses_nothing_and_is_reported(project, comment, message) -> None:
+    project.write("src/a.ts", f'{comment}\nconst a = "{A1}";\n')
+    report = audit(project)
+    assert found(report) == [("suppressions", "src/a.ts", 1, report.violations[0].token), ("wallet-address-literals", "src/a.ts", 2, A1)]
+    assert report.violations[0].message == message
+    assert report.status == "fail"
+
+
+def test_a_suppression_in_a_string_is_not_a_suppression(project) -> None:
+    project.write("src/a.ts", f'const a = "{A1} cogni: allow wallet-address-literals -- nope";\n')
+    assert found(audit(project)) == [("wallet-address-literals", "src/a.ts", 1, A1)]
+
+
+def test_a_suppression_covers_only_its_gate_and_its_lines(project) -> None:
+    project.write("src/a.ts", f'// cogni: allow widget-payment-reason -- wrong gate\nconst a = "{A1}";\n\n'
+                              f'// cogni: allow wallet-address-literals -- too far above\n\nconst b = "{A2}";\n')
+    report = audit(project)
+    assert found(report) == [("wallet-address-literals", "src/a.ts", 2, A1), ("wallet-address-literals", "src/a.ts", 6, A2)]
+    assert sorted((n.kind, n.path) for n in report.notes) == [("stale-suppression", "src/a.ts"), ("stale-suppression", "src/a.ts")]
+
+
+def test_check_lists_added_suppressions_and_fails_on_a_stale_one_it_adds(project) -> None:
+    project.commit("old stale", **{"src/old.ts": "// cogni: allow wallet-address-literals -- kept from before\nexport {};\n"})
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("work", **{
+        "src/a.ts": f'const a = "{A1}"; // cogni: allow wallet-address-literals -- burn address, never paid\n',
+        "src/b.ts": "// cogni: allow wallet-address-literals -- nothing here\nexport const b = 1;\n",
+    })
+    report = check(project)
+    assert [(s.path, s.reason) for s in report.suppressions] == [
+        ("src/a.ts", "burn address, never paid"), ("src/b.ts", "nothing here"),
+    ]
+    assert found(report) == [("suppressions", "src/b.ts", 1, "cogni: allow wallet-address-literals")]
+    assert report.violations[0].message == "suppression of wallet-address-literals added by this change suppresses nothing"
+
+
+def test_list_suppressions(project, run_cli) -> None:
+    project.write("src/a.ts", f'const a = "{A1}"; // cogni: allow wallet-address-literals -- burn address\n')
+    code, out, _ = run_cli("audit", "--list-suppressions", "--repo", str(project.root))
+    assert (code, out) == (0, "src/a.ts:1:60: allow wallet-address-literals -- burn address\n1 suppression(s)\n")
+
+
+# Baseline ----------------------------------------------------------------------------------
+
+def test_baseline_is_stable_accepts_old_findings_and_shrinks(project, run_cli) -> None:
+    project.commit("debt", **{"src/a.ts": f'const a = "{A1}";\nconst a = "{A1}";\n', "src/b.ts": 'x("credits_purchase")\n'})
+    assert run_cli("baseline", "--repo", str(project.root))[0] == 0
+    path = project.root / ".cogni" / "baseline.json"
+    first = path.read_bytes()
+    assert run_cli("baseline", "--repo", str(project.root))[0] == 0
+    assert path.read_bytes() == first
+    entries = json.loads(first)["findings"]
+    assert [(e["gate"], e["path"], e["occurrence"]) for e in entries] == [
+        ("wallet-address-literals", "src/a.ts", 1), ("wallet-address-literals", "src/a.ts", 2),
+        ("widget-payment-reason", "src/b.ts", 1),
+    ]
+    assert all("line" in e and "token" in e for e in entries) and "42" not in first.decode()
+    # line shifts do not matter; a third copy is new; paid-off debt is reported as stale
+    project.write("src/a.ts", f'// moved\n\nconst a = "{A1}";\nconst a = "{A1}";\nconst a = "{A1}";\n')
+    project.write("src/b.ts", "x(CREDITS)\n")
+    report = audit(project)
+    assert found(report) == [("wallet-address-literals", "src/a.ts", 5, A1)]
+    assert [(n.kind, n.path) for n in report.notes] == [("stale-baseline", "src/b.ts")]
+
+
+def test_a_change_cannot_baseline_its_own_new_violation(project) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    project.write("src/pay.ts", f'const to = "{A2}";\n')
+    Workspace.open(str(project.root), None).write_baseline()
+    project.commit("pay and baseline it")
+    report = check(project)
+    assert found(report) == [
+        ("governance-change", ".cogni/baseline.json", 1, ".cogni/baseline.json"),
+        ("wallet-address-literals", "src/pay.ts", 1, A2),
+    ]
+
+
+def test_a_broken_baseline_is_a_config_error(project, run_cli) -> None:
+    project.write(".cogni/baseline.json", "{not json")
+    code, _, err = run_cli("audit", "--repo", str(project.root))
+    assert code == 2 and err.startswith("cogni-review: .cogni/baseline.json (at working tree): not a baseline file")
+
+
+# The policy cannot be weakened from inside the change ---------------------------------------
+
+@pytest.mark.parametrize(
+    "weakened",
+    [
+        pytest.param(SPEC.replace("  - type: widget-payment-reason", "  - type: widget-payment-reason\n    enabled: false"), id="delete-gate"),
+        pytest.param(SPEC.replace('["src/features/payments/**"]', '["src/**"]'), id="widen-allowlist"),
+        pytest.param("gates: []\n", id="drop-everything"),
+    ],
+)
+def test_weakening_the_spec_in_the_change_does_not_help(project, weakened) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("weaken", **{".cogni/repo-spec.yaml": weakened, "src/refund.ts": 'credit({ reason: "credits_purchase" })\n'})
+    report = check(project)
+    assert ("widget-payment-reason", "src/refund.ts", 1, "credits_purchase") in found(report)
+    assert report.status == "fail"
+
+
+def test_governance_change_can_be_made_to_fail_and_covers_extra_paths(project) -> None:
+    strict = SPEC + "governance_change: fail\ngovernance_paths: [tools/suppressions.py]\n"
+    project.commit("strict", **{".cogni/repo-spec.yaml": strict, "tools/suppressions.py": "GRAMMAR = 1\n"})
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("grammar", **{"tools/suppressions.py": "GRAMMAR = 2\n"})
+    report = check(project)
+    (governance,) = [g for g in report.gates if g.type == "governance-change"]
+    assert (governance.status, [v.path for v in governance.violations]) == ("fail", ["tools/suppressions.py"])
+    assert "-GRAMMAR = 1\n+GRAMMAR = 2" in governance.stats["diff"]
+    assert report.status == "fail"
+
+
+# Git reality in CI -------------------------------------------------------------------------
+
+def clone(source, target, *args):
+    subprocess.run(["git", "clone", "-q", *args, f"file://{source}", str(target)], check=True, capture_output=True)
+
+
+def test_shallow_clone_without_the_base_fails_closed(project, tmp_path, run_cli) -> None:
+    base = project.git("rev-parse", "HEAD").strip()
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("pay", **{"src/pay.ts": f'const to = "{A1}";\n'})
+    shallow = tmp_path / "shallow"
+    clone(project.root, shallow, "--depth", "1", "--branch", "feature")
+    code, out, err = run_cli("check", "--base", base, "--repo", str(shallow))
+    assert (code, out) == (2, "")
+    assert "shallow clone" in err and "fetch-depth: 0" in err
+
+
+def test_missing_merge_base(project, run_cli) -> None:
+    project.git("checkout", "-q", "--orphan", "unrelated")
+    project.commit("other history", **{"src/z.ts": "export {};\n"})
+    code, _, err = run_cli("check", "--base", "main", "--repo", str(project.root))
+    assert code == 2 and "share no history; pass --two-dot" in err
+
+
+@pytest.mark.parametrize("ref", ["main", "v1", "origin/main", "SHA"])
+def test_base_as_branch_tag_sha_or_remote(project, tmp_path, ref) -> None:
+    project.git("tag", "v1")
+    sha = project.git("rev-parse", "HEAD").strip()
+    work = tmp_path / "work"
+    clone(project.root, work)
+    subprocess.run(["git", "-C", str(work), "checkout", "-q", "-b", "feature"], check=True)
+    (work / "src" / "pay.ts").write_text(f'const to = "{A1}";\n')
+    for args in (["add", "-A"], ["-c", "user.name=d", "-c", "user.email=d@x", "commit", "-qm", "pay"]):
+        subprocess.run(["git", "-C", str(work), *args], check=True)
+    report = Workspace.open(str(work), None).check(sha if ref == "SHA" else ref)
+    assert found(report) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_detached_head_worktree_and_spaces_in_the_path(tmp_path) -> None:
+    from conftest import GitRepo
+
+    repo = GitRepo(tmp_path / "a repo with spaces")
+    repo.commit("spec", **{".cogni/repo-spec.yaml": SPEC, "src/ok.ts": "export {};\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    tip = repo.commit("pay", **{"src/pay ü.ts": f'const to = "{A1}";\n'})
+    repo.git("checkout", "-q", "--detach", tip)
+    assert found(check(repo)) == [("wallet-address-literals", "src/pay ü.ts", 1, A1)]
+    tree = tmp_path / "linked worktree"
+    repo.git("worktree", "add", "-q", str(tree), "feature")
+    assert found(Workspace.open(str(tree), None).check("main")) == [("wallet-address-literals", "src/pay ü.ts", 1, A1)]
+
+
+# Hostile and odd input ---------------------------------------------------------------------
+
+def test_odd_files_in_a_change(project) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    (project.root / "src").mkdir(exist_ok=True)
+    project.write("src/blob.bin", b"\x00\x01" + A1.encode() + b"\x00")
+    project.write("src/latin1.ts", f'const a = "caf\xe9 {A1}";\n'.encode("latin-1"))
+    project.write("src/crlf.ts", f'// x\r\nconst a = "{A2}";\r\n')
+    project.write("src/cr.ts", f'// x\rconst a = "{A2}";\r')
+    project.write("src/bom.ts", "\ufeff" + f'const a = "{A2}";\n')
+    project.write("src/minified.js", "var a=1;" * 200_000 + f'var t="{A2}";' + "var b=2;" * 200_000)
+    project.write("src/big.ts", "export const x = 1;\n" * 100_000 + f'export const t = "{A2}";\n')
+    project.write("src/broken.tsx", f'const a = <div>{{/* {A1} */}} <\n')
+    os.symlink("/etc/passwd", project.root / "src" / "link.ts")
+    project.write("src/mode.sh", "echo hi\n")
+    project.commit("odd files")
+    os.chmod(project.root / "src" / "mode.sh", 0o755)
+    project.git("rm", "-q", "src/app.ts")
+    project.commit("mode only, and a deletion")
+    report = check(project)
+    assert found(report) == [
+        ("wallet-address-literals", "src/big.ts", 100001, A2),
+        ("wallet-address-literals", "src/bom.ts", 1, A2),
+        ("wallet-address-literals", "src/broken.tsx", 1, A1),
+        ("wallet-address-literals", "src/cr.ts", 2, A2),
+        ("wallet-address-literals", "src/crlf.ts", 2, A2),
+        ("wallet-address-literals", "src/latin1.ts", 1, A1),
+        ("wallet-address-literals", "src/minified.js", 1, A2),
+    ]
+    notes = {(n.kind, n.path) for n in report.notes}
+    assert ("plain-text", "src/broken.tsx") in notes and ("not-scanned", "src/link.ts") in notes
+    assert ("not-scanned", "") in notes  # the binary file, counted
+    minified = next(v for v in report.violations if v.path == "src/minified.js")
+    assert minified.column == 1_600_008 and len(minified.line_text) <= 400
+
+
+def test_empty_change(project) -> None:
+    report = check(project, "main", "main")
+    assert (found(report), report.status) == ([], "pass")
+
+
+def test_submodule_is_noted_not_followed(project, tmp_path) -> None:
+    from conftest import GitRepo
+
+    inner = GitRepo(tmp_path / "inner")
+    inner.commit("inner", **{"src/x.ts": f'const x = "{A1}";\n'})
+    project.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", f"file://{inner.root}", "src/vendor")
+    project.commit("submodule")
+    report = audit(project)
+    assert found(report) == []
+    assert ("not-scanned", "src/vendor") in {(n.kind, n.path) for n in report.notes}
+
+
+def test_a_gate_that_crashes_is_neutral_and_fail_on_error_fails(project, monkeypatch) -> None:
+    from cogni_review import catalog
+
+    project.write("src/pay.ts", f'const to = "{A1}";\n')
+    plugin = catalog.discover(*catalog.builtin_dirs())["wallet-address-literals"]
+
+    def boom(file, options):
+        raise ValueError("bad input")
+
+    monkeypatch.setattr(plugin.module, "scan", boom)
+    report = audit(project)
+    (wallet,) = [g for g in report.gates if g.type == "wallet-address-literals"]
+    assert (wallet.status, wallet.neutral_reason, wallet.error) == ("neutral", "internal_error", "ValueError: bad input (in src/pay.ts)")
+    assert report.status == "neutral"
+    project.write(".cogni/repo-spec.yaml", SPEC + "fail_on_error: true\n")
+    assert audit(project).status == "fail"
+
+
+def test_a_gate_over_its_time_budget_is_neutral_timeout(project) -> None:
+    project.write(".cogni/repo-spec.yaml", SPEC + "  - type: wallet-address-literals\n    with: {timeout_seconds: 0.000001}\n")
+    for i in range(3):
+        project.write(f"src/p{i}.ts", f'const to = "{A1}";\n')
+    report = audit(project)
+    (wallet,) = [g for g in report.gates if g.type == "wallet-address-literals"]
+    assert (wallet.status, wallet.neutral_reason) == ("neutral", "timeout")
+    assert wallet.error.startswith("gave up after 1e-06 s")
