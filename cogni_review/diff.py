@@ -56,11 +56,14 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
 
 
 def _name_status(out: str) -> list[FileChange]:
-    fields = [f for f in out.split("\0")]
+    fields = out.split("\0")
     files, i = [], 0
     while i < len(fields) and fields[i]:
         code = fields[i][0]
         status = _STATUS.get(code, MODIFIED)
+        needed = 3 if code in "RC" else 2
+        if i + needed > len(fields) or not all(fields[i + 1 : i + needed]):
+            raise GitError(f"cannot read git's list of changed files near {fields[i]!r}")
         if code in "RC":
             old, new = fields[i + 1], fields[i + 2]
             i += 3

@@ -1,0 +1,90 @@
+"""Property-based: random bytes and random diffs never crash the scanner or the diff reader,
+and a planted address in random surroundings is always found."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cogni_review import catalog, diff, regions, suppressions
+from cogni_review.errors import GitError
+from cogni_review.source import SourceFile
+
+PLUGINS = catalog.discover(*catalog.builtin_dirs())
+WALLET = PLUGINS["wallet-address-literals"]
+ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
+PATHS = ["src/a.ts", "src/a.tsx", "src/a.js", "src/a.py", "src/a.sql", "src/a.go", "src/a.txt"]
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(data=st.binary(max_size=4000), path=st.sampled_from(PATHS))
+def test_random_bytes_never_crash_any_gate(data: bytes, path: str) -> None:
+    file = SourceFile(path, data)
+    for plugin in PLUGINS.values():
+        if plugin.is_file_gate:
+            options = plugin.options_model.model_validate(plugin.module.EXAMPLES.get("with", {}))
+            list(plugin.module.scan(file, options))
+    suppressions.find(file)
+
+
+@FAST
+@given(text=st.text(max_size=3000), language=st.sampled_from(["python", "javascript", "typescript", "tsx", "sql", "text"]))
+def test_regions_either_parse_or_say_so(text: str, language: str) -> None:
+    try:
+        found = regions.non_code_regions(language, text)
+    except regions.ParseFailure:
+        return
+    assert all(0 <= r.start < r.end <= len(text) for r in found)
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+
+
+SEPARATOR = st.sampled_from([" ", "\n", "\r\n", "\t", "(", ")", "=", ",", ";", ":", "[", "{", "'", '"', "+"])
+
+
+@FAST
+@given(before=st.text(max_size=2000), after=st.text(max_size=2000), left=SEPARATOR, right=SEPARATOR)
+def test_a_planted_address_in_plain_text_is_always_found(before: str, after: str, left: str, right: str) -> None:
+    text = before + left + ADDRESS + right + after
+    file = SourceFile("src/config.go", text.encode("utf-8", errors="surrogatepass"))
+    tokens = [v.token for v in WALLET.module.scan(file, WALLET.options_model())]
+    assert ADDRESS in tokens
+
+
+QUIET = st.characters(blacklist_characters="\"'`/\\<\r\n\u2028\u2029", blacklist_categories=("Cs",))
+
+
+@FAST
+@given(noise=st.text(alphabet=QUIET, max_size=500), before=st.text(alphabet=QUIET, max_size=100),
+       after=st.text(alphabet=QUIET, max_size=100))
+def test_a_planted_address_in_a_typescript_string_is_always_found(noise: str, before: str, after: str) -> None:
+    """Whatever precedes it (nothing there can open a comment or a string), a literal in code is found."""
+    text = f"{noise}\nconst planted = \"{before} {ADDRESS} {after}\";\n"
+    file = SourceFile("src/planted.ts", text.encode("utf-8"))
+    assert ADDRESS in [v.token for v in WALLET.module.scan(file, WALLET.options_model())]
+
+
+DIFF_LINE = st.one_of(
+    st.just("diff --git a/x b/x"), st.just("--- a/x"), st.just("+++ b/x"), st.just("@@ -1,2 +1,3 @@"),
+    st.builds(lambda t: "+" + t, st.text(max_size=40)), st.builds(lambda t: "-" + t, st.text(max_size=40)),
+    st.builds(lambda t: " " + t, st.text(max_size=40)), st.text(max_size=60),
+)
+
+
+@FAST
+@given(lines=st.lists(DIFF_LINE, max_size=40))
+def test_random_diffs_parse_or_raise_a_clear_error(lines) -> None:
+    patch = "\n".join(lines).encode("utf-8", errors="surrogatepass")
+    try:
+        diff._hunks(patch)
+    except GitError as e:
+        assert str(e).startswith("cannot read git's diff")
+
+
+@FAST
+@given(fields=st.lists(st.one_of(st.sampled_from(["M", "A", "D", "R100", "C075", "T"]), st.text(max_size=20)), max_size=30))
+def test_random_name_status_never_crashes(fields) -> None:
+    try:
+        diff._name_status("\0".join(fields))
+    except GitError as e:
+        assert str(e).startswith("cannot read git's list of changed files")
