@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     explain_cmd = sub.add_parser("explain", parents=[common], help="what a gate flags, why, and how to fix it")
     explain_cmd.add_argument("gate", help="a gate type, e.g. wallet-address-literals")
     sub.add_parser("list", parents=[common], help="the gates this tool implements")
+    sub.add_parser("demo", parents=[common], help="watch the gate catch a real violation in the bundled billing service")
     return parser.parse_args(argv)
 
 
@@ -166,7 +167,14 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_demo(args: argparse.Namespace) -> int:
+    from cogni_review import demo
+
+    return demo.run(sys.stdout)
+
+
 COMMANDS = {
+    "demo": run_demo,
     "audit": run_audit,
     "baseline": run_baseline,
     "check": run_check,
