@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     explain_cmd = sub.add_parser("explain", parents=[common], help="what a gate flags, why, and how to fix it")
     explain_cmd.add_argument("gate", help="a gate type, e.g. wallet-address-literals")
     sub.add_parser("list", parents=[common], help="the gates this tool implements")
+    docs_cmd = sub.add_parser("docs", parents=[common], help="print the gate reference (Markdown), or refresh it in a README")
+    docs_cmd.add_argument("--write", metavar="README", help="replace the generated section of this file")
     sub.add_parser("demo", parents=[common], help="watch the gate catch a real violation in the bundled billing service")
     return parser.parse_args(argv)
 
@@ -167,6 +169,25 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_docs(args: argparse.Namespace) -> int:
+    from cogni_review import docs
+
+    plugins = catalog.discover(*catalog.builtin_dirs())
+    if not args.write:
+        sys.stdout.write(docs.reference(plugins))
+        return 0
+    path = Path(args.write)
+    try:
+        current = path.read_text(encoding="utf-8")
+        updated = docs.update(current, plugins)
+    except (OSError, ValueError) as e:
+        raise CogniError(f"{path}: {e}") from None
+    if updated != current:
+        write(path, updated)
+    print(f"{path}: gate reference {'updated' if updated != current else 'already current'}")
+    return 0
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from cogni_review import demo
 
@@ -175,6 +196,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": run_demo,
+    "docs": run_docs,
     "audit": run_audit,
     "baseline": run_baseline,
     "check": run_check,
