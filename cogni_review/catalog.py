@@ -1,14 +1,15 @@
 """Finds gate plugins by path and turns a spec's `gates:` into gates ready to run.
 
-Built-in gates ship in the wheel (from the repository's `gates/` folder) and are loaded exactly
-like a user's own: a module per gate, named after its type. The engine is handed the result and
-never imports a plugin itself.
+Built-in gates and rules ship in the wheel (from the repository's `gates/` and `rules/`
+folders) and are loaded exactly like a user's own: a module per gate, named after its type.
+The engine is handed the result and never imports a plugin itself.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,11 +62,15 @@ class ResolvedGate:
     implicit: bool = False  # turned on by what the spec declares, not listed under gates:
 
 
-def builtin_dir() -> Path:
-    """`gates/` beside the package in a checkout; the packaged copy in an installed wheel."""
+def builtin_dirs() -> tuple[Path, ...]:
+    """`gates/` and `rules/` beside the package in a checkout; their packaged copies in a wheel."""
     here = Path(cogni_review.__file__).resolve().parent
-    packaged = here / "builtin_gates"
-    return packaged if packaged.is_dir() else here.parent / "gates"
+    return tuple(_builtin(here, folder) for folder in ("gates", "rules"))
+
+
+def _builtin(here: Path, folder: str) -> Path:
+    packaged = here / f"builtin_{folder}"
+    return packaged if packaged.is_dir() else here.parent / folder
 
 
 @lru_cache(maxsize=8)
@@ -85,6 +90,7 @@ def _load(file: Path) -> ModuleType:
     name = f"cogni_review_plugins.{file.parent.name}.{file.stem}"
     spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pydantic look a plugin's names up there
     spec.loader.exec_module(module)
     if not (hasattr(module, "scan") or hasattr(module, "check")):
         raise ConfigError(f"{file}: a gate module must define scan(file, options) or check(change, options)")

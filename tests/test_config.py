@@ -13,7 +13,7 @@ SPECS = Path(__file__).parent / "fixtures" / "specs"
 
 
 def resolve(text: str, source: str = "spec.yaml") -> list[catalog.ResolvedGate]:
-    return catalog.resolve(config.parse(text, source), catalog.discover(catalog.builtin_dir()))
+    return catalog.resolve(config.parse(text, source), catalog.discover(*catalog.builtin_dirs()))
 
 
 def error_of(text: str) -> str:

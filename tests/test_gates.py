@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cogni_review import catalog
+from cogni_review import catalog, rule
 from cogni_review.source import SourceFile
 
-PLUGINS = catalog.discover(catalog.builtin_dir())
+PLUGINS = catalog.discover(*catalog.builtin_dirs())
 
 
 def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int, str]]:
@@ -42,6 +42,16 @@ def test_every_file_gate_documents_why_instead_and_examples() -> None:
         if plugin.is_file_gate:
             examples = plugin.module.EXAMPLES
             assert examples["passes"] and examples["fails"], plugin.type
+
+
+def test_every_plugin_type_is_its_file_name_and_every_rule_its_class() -> None:
+    files = [f for folder in catalog.builtin_dirs() for f in folder.glob("[!_]*.py")]
+    assert sorted(PLUGINS) == sorted(f.stem.replace("_", "-") for f in files)  # unique, one per file
+    for plugin in PLUGINS.values():
+        assert plugin.path.stem.replace("_", "-") == plugin.type
+        if plugin.path.parent.name.endswith("rules"):
+            visitor = getattr(plugin.module, plugin.type.title().replace("-", ""))
+            assert issubclass(visitor, rule.Rule), plugin.type
 
 
 ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
