@@ -1,0 +1,274 @@
+"""Where a source file holds comments and docstrings rather than code.
+
+Why: the gate judges code, not prose. A forbidden token in a comment or a docstring documents
+it; the same token in code or in any string literal ships it. Knowing the non-code regions lets
+a scanner skip exactly those characters and nothing else.
+
+Python is parsed with libcst, JavaScript/TypeScript/TSX with tree-sitter, SQL with a small
+scanner. The parsers are imported on first use: start-up time matters for a pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+_BOM = "\ufeff"
+
+
+class ParseFailure(Exception):
+    """The source does not parse as its language; the caller scans it as plain text and says so."""
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int  # character offset into the decoded text (str index), inclusive
+    end: int  # exclusive
+    kind: str  # "comment" or "docstring"
+
+
+_LANGUAGES = {
+    **dict.fromkeys((".py", ".pyi"), "python"),
+    **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx"), "javascript"),
+    **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
+    ".tsx": "tsx",
+    ".sql": "sql",
+    **dict.fromkeys((".md", ".mdx", ".markdown", ".rst", ".txt", ".adoc"), "docs"),
+}
+
+
+def language_of(path: str) -> str:
+    """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'text' | 'docs'.
+
+    Decided by the extension alone, case-insensitively: `.d.ts` is TypeScript, a Markdown or
+    reST file is `docs` (never scanned), and anything unknown is `text` (scanned as plain text).
+    """
+    return _LANGUAGES.get(os.path.splitext(path)[1].lower(), "text")
+
+
+def non_code_regions(language: str, text: str) -> tuple[Region, ...]:
+    """Sorted, non-overlapping comment and docstring regions of `text` (a str) in `language`.
+
+    'text' -> () (everything counts). Raises ParseFailure when the source does not parse.
+    """
+    if language == "python":
+        return _python_regions(text)
+    if language in _TREE_SITTER_GRAMMARS:
+        return _tree_sitter_regions(language, text)
+    if language == "sql":
+        return _sql_regions(text)
+    if language == "text":
+        return ()
+    raise ValueError(f"no regions for language {language!r}")
+
+
+# Python ------------------------------------------------------------------------------------
+#
+# libcst's PositionProvider costs about twice the parse itself, so offsets are counted during
+# one code generation pass instead: each generated token is matched against the source, so the
+# offset of every node is known exactly. libcst reproduces its input, except that it may drop a
+# little white space (`except E :` loses the space before the colon); matching skips that.
+
+_SPACE = re.compile(r"(?:[ \t\f]|\\(?:\r\n?|\n))*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _python_regions(text: str) -> tuple[Region, ...]:
+    import libcst
+
+    skipped = 1 if text.startswith(_BOM) else 0  # libcst drops a BOM from what it generates
+    text = _SURROGATE.sub("\ufffd", text)  # undecodable bytes; libcst cannot encode them
+    try:
+        module = libcst.parse_module(text[skipped:])
+    except libcst.ParserSyntaxError as e:
+        raise ParseFailure(f"python syntax error near line {e.editor_line}: {e.message}") from None
+    state = _offset_state_type()(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        source=text,
+        offset=skipped,
+    )
+    try:
+        module._codegen(state)
+    except RecursionError:
+        raise ParseFailure("nested too deeply to find comments") from None
+    if state.offset != len(text):
+        raise ParseFailure(f"libcst did not reproduce the source after offset {state.offset}")
+    return tuple(state.regions)
+
+
+@functools.cache
+def _offset_state_type() -> type:
+    """A libcst code generation state that follows the source and records the regions it passes."""
+    import libcst
+    from libcst._nodes.internal import CodegenState
+
+    @dataclass
+    class OffsetState(CodegenState):
+        source: str = ""
+        offset: int = 0  # where the next token is in `source`
+        regions: list[Region] = field(default_factory=list)
+        docstring: Any = None  # the string node of the docstring being generated, if any
+        docstring_start: int = 0
+
+        def add_token(self, value: str) -> None:
+            self.tokens.append(value)
+            if self.source.startswith(value, self.offset):
+                self.offset += len(value)
+            elif value.strip():  # not white space libcst made up: skip white space it dropped
+                start = _SPACE.match(self.source, self.offset).end()
+                if not self.source.startswith(value, start):
+                    raise ParseFailure(f"libcst did not reproduce the source at offset {start}")
+                self.offset = start + len(value)
+
+        def add_indent_tokens(self) -> None:
+            for value in self.indent_tokens:
+                self.add_token(value)
+
+        def pop_trailing_newline(self) -> None:
+            if self.tokens:  # a newline the source does not end with, so it was never matched
+                self.tokens.pop()
+
+        def before_codegen(self, node: Any) -> None:
+            if node is self.docstring:
+                self.docstring_start = _SPACE.match(self.source, self.offset).end()
+            elif isinstance(node, libcst.Expr) and _is_plain_string(libcst, node.value):
+                self.docstring = node.value
+
+        def after_codegen(self, node: Any) -> None:
+            if isinstance(node, libcst.Comment):
+                if self.docstring is None:  # a comment in a docstring's parentheses is inside it
+                    self.regions.append(Region(self.offset - len(node.value), self.offset, "comment"))
+            elif node is self.docstring:
+                self.regions.append(Region(self.docstring_start, self.offset, "docstring"))
+                self.docstring = None
+
+    return OffsetState
+
+
+def _is_plain_string(libcst: Any, node: Any) -> bool:
+    """A string literal with no effect at run time: no f-string (it evaluates code) anywhere in it."""
+    if isinstance(node, libcst.ConcatenatedString):
+        return _is_plain_string(libcst, node.left) and _is_plain_string(libcst, node.right)
+    return isinstance(node, libcst.SimpleString)
+
+
+# JavaScript, TypeScript, TSX ---------------------------------------------------------------
+
+_TREE_SITTER_GRAMMARS = {
+    "javascript": ("tree_sitter_javascript", "language"),  # also parses JSX
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+}
+
+
+def _tree_sitter_regions(language: str, text: str) -> tuple[Region, ...]:
+    import tree_sitter
+
+    grammar, comments = _grammar(language)
+    data = text.encode("utf-8", "surrogatepass")
+    root = tree_sitter.Parser(grammar).parse(data).root_node
+    if root.has_error:
+        raise ParseFailure(f"{language} syntax error at line {_first_error_line(root)}")
+    found = tree_sitter.QueryCursor(comments).captures(root).get("comment", [])
+    spans = sorted((node.start_byte, node.end_byte) for node in found)
+    if len(data) != len(text):  # not ASCII: UTF-8 byte offsets differ from str offsets
+        spans = _char_spans(data, spans)
+    return tuple(Region(start, end, "comment") for start, end in spans)
+
+
+@functools.cache
+def _grammar(language: str) -> tuple[Any, Any]:
+    """The tree-sitter Language and a compiled query for its comments, built once per language."""
+    import importlib
+
+    import tree_sitter
+
+    module, function = _TREE_SITTER_GRAMMARS[language]
+    grammar = tree_sitter.Language(getattr(importlib.import_module(module), function)())
+    kinds = [k for k in ("comment", "html_comment") if grammar.id_for_node_kind(k, True)]
+    query = tree_sitter.Query(grammar, "[" + " ".join(f"({k})" for k in kinds) + "] @comment")
+    return grammar, query
+
+
+def _first_error_line(node: Any) -> int:
+    """The 1-based line of the first syntax error under `node`, which has one."""
+    while not (node.is_error or node.is_missing):
+        child = next((child for child in node.children if child.has_error), None)
+        if child is None:
+            break
+        node = child
+    return node.start_point.row + 1
+
+
+def _char_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte spans of sorted, non-overlapping regions of `data` converted to str offsets."""
+    chars, last, result = 0, 0, []
+    for start, end in spans:
+        chars += len(data[last:start].decode("utf-8", "surrogatepass"))
+        first = chars
+        chars += len(data[start:end].decode("utf-8", "surrogatepass"))
+        last = end
+        result.append((first, chars))
+    return result
+
+
+# SQL ---------------------------------------------------------------------------------------
+#
+# PostgreSQL's lexical rules: `--` to the end of the line and nestable `/* */` are comments;
+# strings ('' escapes, backslash escapes after E), quoted identifiers and dollar quotes are
+# skipped whole so that `--` inside them stays code.
+
+_SQL_START = re.compile(  # the look-ahead lets the search skip other characters quickly
+    r"(?=[-/$Ee'\"])(?:(?P<line_comment>--)|(?P<block_comment>/\*)|(?P<string>')|(?P<identifier>\")"
+    r"|(?P<dollar>(?<![\w$])\$(?:[^\W\d]\w*)?\$)|(?P<escaped>(?<![\w$])[Ee]'))"
+)
+_SQL_LINE_COMMENT = re.compile(r"--[^\r\n]*")
+_SQL_COMMENT_MARK = re.compile(r"/\*|\*/")
+_SQL_QUOTED = {
+    "string": re.compile(r"'[^']*(?:''[^']*)*'"),
+    "identifier": re.compile(r'"[^"]*(?:""[^"]*)*"'),
+    "escaped": re.compile(r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL),
+}
+
+
+def _sql_regions(text: str) -> tuple[Region, ...]:
+    regions, pos = [], 0
+    while match := _SQL_START.search(text, pos):
+        start, kind = match.start(), match.lastgroup
+        if kind == "line_comment":
+            pos = _SQL_LINE_COMMENT.match(text, start).end()
+            regions.append(Region(start, pos, "comment"))
+        elif kind == "block_comment":
+            pos = _sql_block_comment_end(text, start)
+            regions.append(Region(start, pos, "comment"))
+        elif kind == "dollar":
+            close = text.find(match.group(), match.end())
+            if close < 0:
+                raise _sql_failure(text, start, f"{match.group()} string")
+            pos = close + len(match.group())
+        else:
+            quoted = _SQL_QUOTED[kind].match(text, start)
+            if quoted is None:
+                raise _sql_failure(text, start, kind)
+            pos = quoted.end()
+    return tuple(regions)
+
+
+def _sql_block_comment_end(text: str, start: int) -> int:
+    """The end of the block comment opening at `start`; PostgreSQL nests them."""
+    depth = 0
+    for mark in _SQL_COMMENT_MARK.finditer(text, start):
+        depth += 1 if mark.group() == "/*" else -1
+        if depth == 0:
+            return mark.end()
+    raise _sql_failure(text, start, "/* comment")
+
+
+def _sql_failure(text: str, start: int, what: str) -> ParseFailure:
+    """The failure for a literal or comment that opens at `start` and never closes."""
+    line = text.count("\n", 0, start) + 1
+    return ParseFailure(f"sql syntax error at line {line}: unterminated {what}")
