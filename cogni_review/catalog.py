@@ -7,11 +7,12 @@ The engine is handed the result and never imports a plugin itself.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,9 +27,24 @@ from cogni_review.gate import GateOptions
 
 @dataclass(frozen=True)
 class Plugin:
+    """A gate module, imported the first time something needs it: a pre-commit hook should not
+    pay for a parser that no gate of its spec uses."""
+
     type: str
-    module: ModuleType
     path: Path
+
+    @cached_property
+    def module(self) -> ModuleType:
+        return _load(self.path)
+
+    @cached_property
+    def declares_activation(self) -> bool:
+        """Whether the module defines `activates(spec)` at top level (read without importing it)."""
+        try:
+            tree = ast.parse(self.path.read_bytes(), str(self.path))
+        except (OSError, SyntaxError, ValueError):
+            return True  # let the import report what is wrong
+        return any(isinstance(n, ast.FunctionDef) and n.name == "activates" for n in tree.body)
 
     @property
     def options_model(self) -> type[GateOptions]:
@@ -47,6 +63,8 @@ class Plugin:
         return self.doc.splitlines()[0] if self.doc else ""
 
     def activates(self, spec: Any) -> bool:
+        if not self.declares_activation:
+            return False
         hook = getattr(self.module, "activates", None)
         return bool(hook and hook(spec))
 
@@ -82,7 +100,7 @@ def discover(*folders: Path) -> dict[str, Plugin]:
             gate_type = file.stem.replace("_", "-")
             if gate_type in plugins:
                 raise ConfigError(f"{file}: gate type {gate_type!r} is already defined by {plugins[gate_type].path}")
-            plugins[gate_type] = Plugin(gate_type, _load(file), file)
+            plugins[gate_type] = Plugin(gate_type, file)
     return plugins
 
 
