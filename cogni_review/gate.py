@@ -22,11 +22,12 @@ options the examples run with when the defaults need a spec.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cogni_review.globs import matches_any
+from cogni_review.globs import GlobSet
 from cogni_review.model import FAIL, NEUTRAL, PASS, Violation
 
 TEST_PATHS = (
@@ -62,7 +63,12 @@ class FileGateOptions(GateOptions):
     exclude: tuple[str, ...] = ()
 
     def selects(self, path: str) -> bool:
-        return matches_any(self.paths, path) and not matches_any(self.exclude, path)
+        return self._selector(path)
+
+    @cached_property
+    def _selector(self):
+        included, excluded = GlobSet(self.paths).matcher(), GlobSet(self.exclude).matcher()
+        return lambda path: included(path) and not excluded(path)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ cost a fifth of it.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,16 +202,20 @@ class WorkTree:
         return self._paths
 
     def read(self, path: str) -> bytes | None:
-        full = self.root / path
-        if full.is_symlink():
+        full = os.path.join(self.root, path)
+        try:
+            mode = os.lstat(full).st_mode
+        except OSError:
+            return None  # deleted since git listed it
+        if stat.S_ISLNK(mode):
             self.skipped[path] = "symlink"
             return None
-        if not full.is_file():
-            if full.is_dir():
-                self.skipped[path] = "submodule"
+        if stat.S_ISDIR(mode):
+            self.skipped[path] = "submodule"
             return None
         try:
-            return full.read_bytes()
+            with open(full, "rb") as file:
+                return file.read()
         except OSError as e:
             self.skipped[path] = f"unreadable: {e.strerror}"
             return None

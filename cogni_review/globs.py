@@ -22,6 +22,10 @@ class GlobSet:
     def matches(self, path: str) -> bool:
         return _compiled(self.patterns)(path)
 
+    def matcher(self):
+        """The compiled test, for hot loops: `matcher()(path) -> bool`."""
+        return _compiled(tuple(self.patterns))
+
 
 def matches_any(patterns: tuple[str, ...] | list[str], path: str) -> bool:
     return _compiled(tuple(patterns))(path)

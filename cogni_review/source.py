@@ -94,7 +94,7 @@ class SourceFile:
         if not found:
             return []
         if code_only:
-            found = [m for m in found if not self.in_comment(m.start())]
+            found = [m for m in found if regions.certainly_code(self.language, text, m.start()) or not self.in_comment(m.start())]
         return [self._token(m) for m in found]
 
     def in_comment(self, offset: int) -> bool:

@@ -19,6 +19,7 @@ code; string literals, template literals and JSX text are.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from typing import Iterable
@@ -113,12 +114,16 @@ def _round_source() -> str:
     return f"def permute(lanes, constants, M):\n    {lanes} = lanes\n    for rc in constants:\n        {body}\n    return [{lanes}]\n"
 
 
+_NATIVE = "KECCAK-256" in hashlib.algorithms_available
 _namespace: dict = {}
 exec(compile(_round_source(), "<keccak-f1600>", "exec"), _namespace)  # noqa: S102 - generated above, no input
 
 
 def keccak256(data: bytes) -> bytes:
-    """Keccak-256 as Ethereum uses it (original padding, not SHA3-256's); the standard library has none."""
+    """Keccak-256 as Ethereum uses it (original padding, not SHA3-256's). The standard library
+    has it only where OpenSSL does (3.2 and later); elsewhere it is computed here."""
+    if _NATIVE:
+        return hashlib.new("KECCAK-256", data).digest()
     rate = 136
     room = rate - len(data) % rate
     padded = data + (b"\x81" if room == 1 else b"\x01" + bytes(room - 2) + b"\x80")
