@@ -88,3 +88,21 @@ def test_random_name_status_never_crashes(fields) -> None:
         diff._name_status("\0".join(fields))
     except GitError as e:
         assert str(e).startswith("cannot read git's list of changed files")
+
+
+JS_PIECES = st.sampled_from(["//", "/*", "*/", "/**", '"', "'", "`", "${", "}", "\n", " ", "x", "=", ";", "/", "*", "<!--", "-->", "<p>", "</p>", "{", "(", ")"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(JS_PIECES, max_size=40), language=st.sampled_from(["javascript", "typescript", "tsx"]))
+def test_certainly_code_never_says_code_inside_a_comment(pieces, language) -> None:
+    """The no-parse shortcut may only ever say "code" where the parser agrees."""
+    text = "".join(pieces) + ADDRESS + ";\n"
+    offset = len(text) - len(ADDRESS) - 2
+    if not regions.certainly_code(language, text, offset):
+        return
+    try:
+        found = regions.non_code_regions(language, text)
+    except regions.ParseFailure:
+        return  # read as plain text: everything is code anyway
+    assert not any(r.start <= offset < r.end for r in found)
