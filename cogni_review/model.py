@@ -18,17 +18,10 @@ class Location:
     column: int  # 1-based, in characters
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One finding: where, what (the token), why (message) and how to fix it (hint)."""
+class Located:
+    """Shorthands for anything with a `location`."""
 
     location: Location
-    token: str
-    message: str
-    hint: str = ""
-    line_text: str = ""  # the whole source line, for content-keyed matching
-    gate_id: str = ""
-    gate_type: str = ""
 
     @property
     def path(self) -> str:
@@ -41,6 +34,19 @@ class Violation:
     @property
     def column(self) -> int:
         return self.location.column
+
+
+@dataclass(frozen=True)
+class Violation(Located):
+    """One finding: where, what (the token), why (message) and how to fix it (hint)."""
+
+    location: Location
+    token: str
+    message: str
+    hint: str = ""
+    line_text: str = ""  # the whole source line, for content-keyed matching
+    gate_id: str = ""
+    gate_type: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -61,19 +67,11 @@ def normalize(line: str) -> str:
 
 
 @dataclass(frozen=True)
-class Suppression:
+class Suppression(Located):
     location: Location
     gate: str  # as written: a gate type or id
     reason: str
     line_text: str
-
-    @property
-    def path(self) -> str:
-        return self.location.path
-
-    @property
-    def line(self) -> int:
-        return self.location.line
 
     @property
     def key(self) -> tuple[str, str, str, str]:

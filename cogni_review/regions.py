@@ -69,8 +69,8 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
     """True when no comment of a JavaScript-family `language` can contain `offset`, decided from
     the text alone; False means "parse to know" (and always, for other languages).
 
-    A comment holding the offset would open before it: with `//` (or an HTML-like `<!--`/`-->`)
-    on the same line, or with a `/*` not closed by a `*/` before the offset. Block comments do
+    A comment holding the offset would open before it: with `//` (or an HTML-like `<!--` or
+    `-->`, which the JavaScript grammar reads as comments too) on the same line, or with a `/*` not closed by a `*/` before the offset. Block comments do
     not nest, so if the last `/*` is closed, every earlier one is. Strings and regex literals
     that merely contain these characters only make the answer "parse to know": never wrong.
     """
@@ -78,7 +78,7 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
         return False
     line_start = text.rfind("\n", 0, offset) + 1
     before = text[line_start:offset]
-    if "//" in before or "<!--" in before or before.lstrip().startswith("-->"):
+    if "//" in before or "<!--" in before or "-->" in before:
         return False
     opened = text.rfind("/*", 0, offset)
     return opened < 0 or text.find("*/", opened + 2, offset) >= 0

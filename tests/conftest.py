@@ -46,6 +46,11 @@ class GitRepo:
         return self.git("rev-parse", "HEAD").strip()
 
 
+def found(report) -> list[tuple[str, str, int, str]]:
+    """(gate type, path, line, token) of every violation, in report order."""
+    return [(v.gate_type, v.path, v.line, v.token) for v in report.violations]
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")

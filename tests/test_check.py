@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from conftest import found
 
 from cogni_review.errors import ConfigError, GitError
 from cogni_review.workspace import Workspace
@@ -26,10 +27,6 @@ gates:
       reasons:
         credits_purchase: ["src/features/payments/**"]
 """
-
-
-def found(report) -> list[tuple[str, str, int, str]]:
-    return [(v.gate_type, v.path, v.line, v.token) for v in report.violations]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import os
 import subprocess
 
 import pytest
+from conftest import found
 
 from cogni_review.errors import GitError
 from cogni_review.workspace import Workspace
@@ -22,10 +23,6 @@ gates:
       reasons:
         credits_purchase: ["src/features/payments/**"]
 """
-
-
-def found(report) -> list[tuple[str, str, int, str]]:
-    return [(v.gate_type, v.path, v.line, v.token) for v in report.violations]
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_random_name_status_never_crashes(fields) -> None:
         assert str(e).startswith("cannot read git's list of changed files")
 
 
-JS_PIECES = st.sampled_from(["//", "/*", "*/", "/**", '"', "'", "`", "${", "}", "\n", " ", "x", "=", ";", "/", "*", "<!--", "-->", "<p>", "</p>", "{", "(", ")"])
+JS_PIECES = st.sampled_from(["//", "/*", "*/", "/**", '"', "'", "`", "${", "}", "\n", " ", "x", "=", ";", "/", "*", "<!--", "-->", "<p>", "</p>", "{", "(", ")", "\r", "\u2028", "#!", "\\", "a/b/"])
 
 
 @settings(max_examples=400, deadline=None)
