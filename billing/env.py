@@ -1,0 +1,60 @@
+"""Settings read from the environment. The only module of the service that reads `os.environ`.
+
+Values are parsed exactly (decimal text -> integer ratio) and checked once at start-up; an
+invalid value is a `BillingError` naming the variable, never a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from billing.errors import BillingError
+
+REVENUE_SHARE_VAR = "SYSTEM_TENANT_REVENUE_SHARE"
+DEFAULT_REVENUE_SHARE = "0.75"
+
+
+@dataclass(frozen=True)
+class RevenueShare:
+    """The system tenant's bonus as an exact ratio of the credits a user buys for themself."""
+
+    numerator: int
+    denominator: int
+
+    def bonus(self, credits: int) -> int:
+        """floor(credits x share), in integer arithmetic."""
+        return credits * self.numerator // self.denominator
+
+    def __str__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    revenue_share: RevenueShare
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    text = env.get(REVENUE_SHARE_VAR, DEFAULT_REVENUE_SHARE)
+    return Settings(revenue_share=parse_revenue_share(text))
+
+
+def parse_revenue_share(text: str) -> RevenueShare:
+    """Parse a decimal between 0 and 1 inclusive ("0.75", "1", "0.125") into an exact ratio."""
+    problem = f"{REVENUE_SHARE_VAR} must be a decimal between 0 and 1 (e.g. 0.75), got {text!r}"
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise BillingError(problem) from None
+    # At most 18 decimal places keeps the ratio's denominator within 10**18.
+    if not value.is_finite() or not -18 <= value.as_tuple().exponent <= 0:
+        raise BillingError(problem)
+    if value < 0 or value > 1:
+        raise BillingError(problem)
+    ratio = Fraction(value)
+    return RevenueShare(ratio.numerator, ratio.denominator)

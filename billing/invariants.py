@@ -1,0 +1,167 @@
+"""`check`: every invariant of the billing database, verified from the stored rows alone.
+
+The schema already refuses most broken writes; this is the audit for what a constraint cannot
+express across tables, and for a file changed behind the service's back (a dropped trigger, a
+hand-edited balance, a restored backup). Each invariant is one query over a single read
+snapshot returning the offending rows; none is found for a healthy database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from billing import db, lots, payments, reasons
+from billing.units import CREDITS_PER_CENT
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.invariant}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class _Invariant:
+    name: str
+    sql: str
+    params: tuple[object, ...]
+    describe: Callable[[sqlite3.Row], str]
+
+
+INVARIANTS = (
+    _Invariant(
+        "one-system-tenant",
+        "SELECT COUNT(*) FROM billing_accounts WHERE is_system_tenant = 1 HAVING COUNT(*) <> 1",
+        (),
+        lambda r: f"{r[0]} system tenant accounts, expected exactly 1",
+    ),
+    _Invariant(
+        "balance-equals-ledger-sum",
+        "SELECT a.id, a.balance_credits, COALESCE(SUM(l.amount), 0) AS total"
+        " FROM billing_accounts a LEFT JOIN credit_ledger l ON l.billing_account_id = a.id"
+        " GROUP BY a.id HAVING a.balance_credits IS NOT total",
+        (),
+        lambda r: f"account {r[0]} balance {r[1]} != ledger sum {r[2]}",
+    ),
+    _Invariant(
+        "balance-after-chain",
+        "SELECT id, billing_account_id, balance_after, running FROM (SELECT id,"
+        " billing_account_id, balance_after, SUM(amount) OVER (PARTITION BY billing_account_id"
+        " ORDER BY id) AS running FROM credit_ledger) WHERE balance_after IS NOT running",
+        (),
+        lambda r: f"ledger row {r[0]} of account {r[1]}: balance_after {r[2]}"
+        f" != running sum {r[3]}",
+    ),
+    _Invariant(
+        "lot-invariant",
+        "SELECT id, available_credits, reserved_credits, consumed_credits, original_credits"
+        " FROM credit_lots WHERE NOT (available_credits >= 0 AND reserved_credits >= 0"
+        " AND consumed_credits >= 0"
+        " AND available_credits + reserved_credits + consumed_credits = original_credits)",
+        (),
+        lambda r: f"lot {r[0]}: available {r[1]} + reserved {r[2]} + consumed {r[3]} != {r[4]}",
+    ),
+    _Invariant(
+        "every-mint-is-one-lot",
+        "SELECT l.id, l.amount, c.id, c.original_credits FROM credit_ledger l"
+        " LEFT JOIN credit_lots c ON c.ledger_entry_id = l.id WHERE l.amount > 0"
+        " AND (c.id IS NULL OR c.original_credits <> l.amount"
+        " OR c.billing_account_id <> l.billing_account_id)"
+        " UNION ALL SELECT NULL, NULL, c.id, c.original_credits FROM credit_lots c"
+        " LEFT JOIN credit_ledger l ON l.id = c.ledger_entry_id"
+        " WHERE l.id IS NULL OR l.amount <= 0",
+        (),
+        lambda r: f"ledger row {r[0]} (amount {r[1]}) and lot {r[2]} (original {r[3]}) disagree",
+    ),
+    _Invariant(
+        "balance-equals-lots",
+        "SELECT a.id, a.balance_credits, COALESCE(SUM(c.available_credits"
+        " + c.reserved_credits), 0) AS held FROM billing_accounts a LEFT JOIN credit_lots c"
+        " ON c.billing_account_id = a.id GROUP BY a.id HAVING a.balance_credits IS NOT held",
+        (),
+        lambda r: f"account {r[0]} balance {r[1]} != available + reserved in its lots {r[2]}",
+    ),
+    _Invariant(
+        "lots-match-reservations",
+        "SELECT c.id, c.reserved_credits, c.consumed_credits,"
+        " COALESCE(SUM(CASE WHEN r.status = ? THEN rl.credits END), 0) AS held,"
+        " COALESCE(SUM(CASE WHEN r.status = ? THEN rl.consumed_credits END), 0) AS used"
+        " FROM credit_lots c LEFT JOIN reservation_lots rl ON rl.lot_id = c.id"
+        " LEFT JOIN credit_reservations r ON r.id = rl.reservation_id GROUP BY c.id"
+        " HAVING c.reserved_credits IS NOT held OR c.consumed_credits IS NOT used",
+        (lots.PENDING, lots.FINALIZED),
+        lambda r: f"lot {r[0]}: reserved {r[1]}, consumed {r[2]}; reservations hold {r[3]},"
+        f" consumed {r[4]}",
+    ),
+    _Invariant(
+        "reservations-match-their-lots",
+        # A reservation's lots are its own account's and hold exactly what it reserved.
+        "SELECT r.id, r.credits, r.consumed_credits, COALESCE(SUM(CASE WHEN"
+        " c.billing_account_id = r.billing_account_id THEN rl.credits END), 0) AS held,"
+        " SUM(rl.consumed_credits) AS used FROM credit_reservations r"
+        " LEFT JOIN reservation_lots rl ON rl.reservation_id = r.id"
+        " LEFT JOIN credit_lots c ON c.id = rl.lot_id"
+        " GROUP BY r.id HAVING r.credits IS NOT held OR r.consumed_credits IS NOT used",
+        (),
+        lambda r: f"reservation {r[0]} of {r[1]} credits (consumed {r[2]}): its lots hold {r[3]}"
+        f" (consumed {r[4]})",
+    ),
+    _Invariant(
+        "usage-matches-reservations",
+        "SELECT l.id, l.reference, -l.amount, r.consumed_credits FROM credit_ledger l"
+        " LEFT JOIN credit_reservations r ON r.id = l.reference"
+        " AND r.billing_account_id = l.billing_account_id"
+        " WHERE l.reason = ? AND r.consumed_credits IS NOT -l.amount"
+        " UNION ALL SELECT NULL, r.id, NULL, r.consumed_credits FROM credit_reservations r"
+        " WHERE r.consumed_credits > 0 AND NOT EXISTS (SELECT 1 FROM credit_ledger l"
+        " WHERE l.reason = ? AND l.reference = r.id)",
+        (reasons.USAGE_CHARGE, reasons.USAGE_CHARGE),
+        lambda r: f"usage row {r[0]} charges {r[2]} for reservation {r[1]}, which consumed {r[3]}",
+    ),
+    _Invariant(
+        "payment-reference-is-attempt",
+        "SELECT l.id, l.reason, l.reference FROM credit_ledger l"
+        " LEFT JOIN payment_attempts p ON p.id = l.reference"
+        " WHERE l.reason IN (?, ?, ?) AND (p.id IS NULL OR p.status <> ?)",
+        (*reasons.PAYMENT_REASONS, payments.SETTLED),
+        lambda r: f"ledger row {r[0]} ({r[1]}) references {r[2]!r}, not a settled payment attempt",
+    ),
+    _Invariant(
+        "settled-payment-minted-in-full",
+        # For each attempt: what its purpose must have minted, and what the ledger holds.
+        "SELECT p.id, p.status, p.purpose, p.amount_cents * ? AS due,"
+        " (SELECT SUM(l.amount) FROM credit_ledger l WHERE l.reference = p.id"
+        "  AND ((p.purpose = ? AND l.reason = ? AND l.billing_account_id = p.billing_account_id)"
+        "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS paid,"
+        " (SELECT COUNT(*) FROM credit_ledger l WHERE l.reference = p.id AND NOT"
+        "  ((p.purpose = ? AND l.reason = ? AND l.billing_account_id = p.billing_account_id)"
+        "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id)"
+        "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS stray"
+        " FROM payment_attempts p LEFT JOIN billing_accounts s ON s.is_system_tenant = 1"
+        " WHERE (p.status = ?) IS NOT (paid IS due) OR stray > 0",
+        (
+            CREDITS_PER_CENT,
+            payments.SELF, reasons.CREDITS_PURCHASE, payments.SYSTEM, reasons.SYSTEM_DONATION,
+            payments.SELF, reasons.CREDITS_PURCHASE, payments.SYSTEM, reasons.SYSTEM_DONATION,
+            payments.SELF, reasons.PLATFORM_REVENUE_SHARE,
+            payments.SETTLED,
+        ),
+        lambda r: f"payment attempt {r[0]} ({r[1]}, purpose {r[2]}): {r[3]} credits due,"
+        f" {r[4]} minted, {r[5]} misplaced ledger rows",
+    ),
+)
+
+
+def check(conn: sqlite3.Connection) -> list[Violation]:
+    """Every broken invariant, in a fixed order; an empty list means the database is sound."""
+    found = []
+    with db.read(conn):
+        for invariant in INVARIANTS:
+            for row in conn.execute(invariant.sql, invariant.params):
+                found.append(Violation(invariant.name, invariant.describe(row)))
+    return found

@@ -1,0 +1,131 @@
+"""The credit ledger: the one place that appends ledger rows and mints lots.
+
+Rows are only ever inserted. The database keeps the rest honest: a trigger refuses any change
+or deletion, a trigger refuses a row whose `balance_after` is not the account's balance plus
+its amount, and the same insert moves `billing_accounts.balance_credits` to `balance_after`,
+so balance and ledger cannot disagree. A second entry for the same (account, reference) under
+the same reason is refused by a unique index and surfaces here as `DuplicateEntry`.
+
+Both writers must run inside `db.write(conn)`, together with whatever else the caller commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from typing import Any
+
+from billing import clock, db, reasons
+from billing.errors import BillingError, DuplicateEntry
+from billing.units import require_credits
+
+GENERAL_POOL = "general"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    billing_account_id: str
+    amount: int
+    balance_after: int
+    reason: str
+    reference: str
+    metadata: dict[str, Any]
+    created_at: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Entry:
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7])
+
+
+def credit_account(
+    conn: sqlite3.Connection,
+    account_id: str,
+    credits: int,
+    *,
+    reason: str,
+    reference: str,
+    metadata: dict[str, Any] | None = None,
+    pool: str = GENERAL_POOL,
+    expires_at: int | None = None,
+) -> Entry:
+    """Mint `credits` to the account: one ledger row plus the lot that holds them."""
+    if reason not in reasons.PAYMENT_REASONS:
+        raise ValueError(f"{reason!r} does not mint credits")
+    entry = _append(conn, account_id, require_credits(credits), reason, reference, metadata)
+    conn.execute(
+        "INSERT INTO credit_lots (billing_account_id, ledger_entry_id, pool_id, expires_at,"
+        " original_credits, available_credits, reserved_credits, consumed_credits, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)",
+        (account_id, entry.id, pool, expires_at, credits, credits, entry.created_at),
+    )
+    return entry
+
+
+def debit_account(
+    conn: sqlite3.Connection,
+    account_id: str,
+    credits: int,
+    *,
+    reason: str,
+    reference: str,
+    metadata: dict[str, Any] | None = None,
+) -> Entry:
+    """Record `credits` consumed from the account (the lots were already drawn down)."""
+    if reason != reasons.USAGE_CHARGE:
+        raise ValueError(f"{reason!r} does not consume credits")
+    return _append(conn, account_id, -require_credits(credits), reason, reference, metadata)
+
+
+def entries(conn: sqlite3.Connection, account_id: str | None = None) -> list[Entry]:
+    select = (
+        "SELECT id, billing_account_id, amount, balance_after, reason, reference, metadata,"
+        " created_at FROM credit_ledger"
+    )
+    if account_id is None:
+        rows = conn.execute(select + " ORDER BY id")
+    else:
+        rows = conn.execute(select + " WHERE billing_account_id = ? ORDER BY id", (account_id,))
+    return [Entry.from_row(row) for row in rows]
+
+
+def _append(
+    conn: sqlite3.Connection,
+    account_id: str,
+    amount: int,
+    reason: str,
+    reference: str,
+    metadata: dict[str, Any] | None,
+) -> Entry:
+    db.require_transaction(conn)
+    row = conn.execute(
+        "SELECT balance_credits FROM billing_accounts WHERE id = ?", (account_id,)
+    ).fetchone()
+    if row is None:
+        raise BillingError(f"unknown billing account {account_id!r}")
+    entry = Entry(
+        id=0,
+        billing_account_id=account_id,
+        amount=amount,
+        balance_after=row[0] + amount,
+        reason=reason,
+        reference=reference,
+        metadata=dict(metadata or {}),
+        created_at=clock.now_ms(),
+    )
+    try:
+        cursor = conn.execute(
+            "INSERT INTO credit_ledger (billing_account_id, amount, balance_after, reason,"
+            " reference, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account_id, amount, entry.balance_after, reason, reference,
+             json.dumps(entry.metadata, sort_keys=True), entry.created_at),
+        )
+    except sqlite3.IntegrityError as e:
+        if str(e).startswith("UNIQUE constraint failed: credit_ledger."):
+            raise DuplicateEntry(
+                f"the ledger already holds a {reason} entry for {reference!r}"
+                f" on account {account_id!r}"
+            ) from None
+        raise
+    return replace(entry, id=cursor.lastrowid)

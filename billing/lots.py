@@ -1,0 +1,237 @@
+"""Credit lots and reservations: spend credits in two steps without ever overdrawing.
+
+Every mint is a lot (`ledger.credit_account`). A reservation moves credits from `available`
+to `reserved` on lots taken FIFO - lots of the requested pool before general ones, expiring
+before non-expiring, soonest expiry first, oldest first - inside one `BEGIN IMMEDIATE`
+transaction, so two reservations can never take the same credit. Closing it moves them on:
+
+- `finalize(actual)`: `actual` credits become `consumed` (in the same FIFO order) and one
+  `reasons.USAGE_CHARGE` ledger row, the surplus goes back to `available`; repeating it with
+  the same amount returns the first result, a different amount is refused;
+- `release`: everything goes back to `available`;
+- `sweep`: pending reservations past their expiry are closed as `expired`, like a release.
+
+Each lot keeps `available + reserved + consumed = original`, all >= 0 (a CHECK constraint).
+An overdue reservation stays finalizable until the sweeper has expired it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+
+from billing import clock, db, ledger, reasons
+from billing.accounts import Account
+from billing.errors import BillingError, InsufficientCredits
+from billing.ledger import GENERAL_POOL
+from billing.units import require_credits
+
+PENDING = "pending"
+FINALIZED = "finalized"
+RELEASED = "released"
+EXPIRED = "expired"
+
+DEFAULT_TTL_SECONDS = 300
+MAX_TTL_SECONDS = 7 * 24 * 3600
+SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    billing_account_id: str
+    pool_id: str
+    credits: int
+    status: str
+    consumed_credits: int | None
+    created_at: int
+    expires_at: int
+    closed_at: int | None
+
+
+def reserve(
+    conn: sqlite3.Connection,
+    account: Account,
+    credits: int,
+    *,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    pool: str = GENERAL_POOL,
+    now: int | None = None,
+) -> Reservation:
+    """Hold `credits` of the account's usable lots until finalized, released or expired."""
+    require_credits(credits)
+    if type(ttl_seconds) is not int or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+        raise BillingError(f"bad ttl {ttl_seconds!r}: expected 1 to {MAX_TTL_SECONDS} seconds")
+    if not pool or pool != pool.strip():
+        raise BillingError(f"bad pool {pool!r}: expected a name such as {GENERAL_POOL!r}")
+    with db.write(conn):
+        now = clock.now_ms() if now is None else now
+        taken = _take_fifo(conn, account, credits, pool, now)
+        reservation = Reservation(
+            str(uuid.uuid4()), account.id, pool, credits, PENDING, None,
+            now, now + ttl_seconds * 1000, None,
+        )
+        conn.execute(
+            "INSERT INTO credit_reservations (id, billing_account_id, pool_id, credits, status,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at),
+        )
+        for position, (lot_id, held) in enumerate(taken):
+            conn.execute(
+                "UPDATE credit_lots SET available_credits = available_credits - ?,"
+                " reserved_credits = reserved_credits + ? WHERE id = ?",
+                (held, held, lot_id),
+            )
+            conn.execute(
+                "INSERT INTO reservation_lots (reservation_id, position, lot_id, credits)"
+                " VALUES (?, ?, ?, ?)",
+                (reservation.id, position, lot_id, held),
+            )
+    return reservation
+
+
+def finalize(conn: sqlite3.Connection, reservation_id: str, actual: int) -> Reservation:
+    """Consume `actual` of the reserved credits and give back the rest; idempotent per amount."""
+    require_credits(actual, allow_zero=True)
+    with db.write(conn):
+        reservation = get(conn, reservation_id)
+        if reservation.status == FINALIZED and reservation.consumed_credits == actual:
+            return reservation
+        if reservation.status == FINALIZED:
+            raise BillingError(
+                f"reservation {reservation_id!r} was already finalized with"
+                f" {reservation.consumed_credits} credits; refusing {actual}"
+            )
+        if reservation.status != PENDING:
+            raise BillingError(f"reservation {reservation_id!r} is {reservation.status}")
+        if actual > reservation.credits:
+            raise BillingError(
+                f"cannot finalize {actual} credits: reservation {reservation_id!r}"
+                f" holds {reservation.credits}"
+            )
+        _return_lots(conn, reservation, consumed=actual)
+        closed = _close(conn, reservation, FINALIZED, consumed=actual)
+        if actual:
+            ledger.debit_account(
+                conn, reservation.billing_account_id, actual,
+                reason=reasons.USAGE_CHARGE, reference=reservation.id,
+                metadata={"reservation_id": reservation.id,
+                          "reserved_credits": reservation.credits},
+            )
+    return closed
+
+
+def release(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
+    """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing."""
+    with db.write(conn):
+        reservation = get(conn, reservation_id)
+        if reservation.status in (RELEASED, EXPIRED):
+            return reservation
+        if reservation.status == FINALIZED:
+            raise BillingError(f"reservation {reservation_id!r} is finalized; nothing to release")
+        _return_lots(conn, reservation, consumed=None)
+        return _close(conn, reservation, RELEASED)
+
+
+def sweep(conn: sqlite3.Connection, *, now: int | None = None) -> int:
+    """Expire every pending reservation past its expiry, in short batches; return how many."""
+    now = clock.now_ms() if now is None else now
+    expired = 0
+    while True:
+        with db.write(conn):
+            rows = conn.execute(
+                "SELECT id FROM credit_reservations WHERE status = ? AND expires_at <= ?"
+                " ORDER BY expires_at LIMIT ?",
+                (PENDING, now, SWEEP_BATCH),
+            ).fetchall()
+            for (reservation_id,) in rows:
+                reservation = get(conn, reservation_id)
+                _return_lots(conn, reservation, consumed=None)
+                _close(conn, reservation, EXPIRED, now=now)
+        expired += len(rows)
+        if len(rows) < SWEEP_BATCH:
+            return expired
+
+
+def get(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
+    row = conn.execute(
+        "SELECT id, billing_account_id, pool_id, credits, status, consumed_credits, created_at,"
+        " expires_at, closed_at FROM credit_reservations WHERE id = ?",
+        (reservation_id,),
+    ).fetchone()
+    if row is None:
+        raise BillingError(f"unknown reservation {reservation_id!r}")
+    return Reservation(*row)
+
+
+def _take_fifo(
+    conn: sqlite3.Connection, account: Account, credits: int, pool: str, now: int
+) -> list[tuple[int, int]]:
+    lots = conn.execute(
+        "SELECT id, available_credits FROM credit_lots"
+        " WHERE billing_account_id = ? AND available_credits > 0 AND pool_id IN (?, ?)"
+        " AND (expires_at IS NULL OR expires_at > ?)"
+        " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id",
+        (account.id, pool, GENERAL_POOL, now, GENERAL_POOL),
+    ).fetchall()
+    taken, missing = [], credits
+    for lot_id, available in lots:
+        held = min(available, missing)
+        taken.append((lot_id, held))
+        missing -= held
+        if missing == 0:
+            return taken
+    raise InsufficientCredits(
+        f"insufficient credits: requested {credits}, available {credits - missing}"
+    )
+
+
+def _return_lots(
+    conn: sqlite3.Connection, reservation: Reservation, *, consumed: int | None
+) -> None:
+    """Move the reservation's credits out of `reserved`: `consumed` of them (None when the
+    reservation is released or expired) in FIFO order, the rest back to `available`."""
+    held_lots = conn.execute(
+        "SELECT position, lot_id, credits FROM reservation_lots WHERE reservation_id = ?"
+        " ORDER BY position",
+        (reservation.id,),
+    ).fetchall()
+    to_consume = consumed or 0
+    for position, lot_id, held in held_lots:
+        used = min(held, to_consume)
+        to_consume -= used
+        conn.execute(
+            "UPDATE credit_lots SET reserved_credits = reserved_credits - ?,"
+            " consumed_credits = consumed_credits + ?, available_credits = available_credits + ?"
+            " WHERE id = ?",
+            (held, used, held - used, lot_id),
+        )
+        if consumed is not None:
+            conn.execute(
+                "UPDATE reservation_lots SET consumed_credits = ?"
+                " WHERE reservation_id = ? AND position = ?",
+                (used, reservation.id, position),
+            )
+
+
+def _close(
+    conn: sqlite3.Connection,
+    reservation: Reservation,
+    status: str,
+    *,
+    consumed: int | None = None,
+    now: int | None = None,
+) -> Reservation:
+    closed_at = clock.now_ms() if now is None else now
+    updated = conn.execute(
+        "UPDATE credit_reservations SET status = ?, consumed_credits = ?, closed_at = ?"
+        " WHERE id = ? AND status = ?",
+        (status, consumed, closed_at, reservation.id, PENDING),
+    ).rowcount
+    if updated != 1:
+        raise BillingError(f"reservation {reservation.id!r} was closed concurrently")
+    return Reservation(
+        reservation.id, reservation.billing_account_id, reservation.pool_id, reservation.credits,
+        status, consumed, reservation.created_at, reservation.expires_at, closed_at,
+    )

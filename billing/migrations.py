@@ -1,0 +1,248 @@
+"""The schema, as versioned migrations that run once each and are recorded in `schema_migrations`.
+
+Each migration runs inside one `BEGIN IMMEDIATE` transaction together with its record, so two
+processes running `init` at once apply it exactly once. Never edit a released migration; add one.
+
+The database enforces what it can: integer-only money (`typeof(...) = 'integer'` checks), one
+system tenant (partial unique index), an append-only ledger whose `balance_after` chain and
+account balance it maintains itself (triggers), one entry per (account, reference) for each
+reason (partial unique indexes), write-once payment purpose, the lot invariant (CHECK) and
+one-way reservation states (triggers).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from billing import clock, db
+from billing.errors import BillingError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+ACCOUNTS = Migration(1, "billing accounts and the system tenant", (
+    """CREATE TABLE billing_accounts (
+        id TEXT PRIMARY KEY,
+        owner_user_id TEXT NOT NULL UNIQUE,
+        is_system_tenant INTEGER NOT NULL DEFAULT 0 CHECK (is_system_tenant IN (0, 1)),
+        balance_credits INTEGER NOT NULL DEFAULT 0
+            CHECK (typeof(balance_credits) = 'integer' AND balance_credits >= 0),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL)""",
+    """CREATE UNIQUE INDEX billing_accounts_one_system_tenant
+        ON billing_accounts (is_system_tenant) WHERE is_system_tenant = 1""",
+    """CREATE TRIGGER billing_accounts_identity_write_once
+        BEFORE UPDATE OF id, owner_user_id, is_system_tenant ON billing_accounts
+        BEGIN SELECT RAISE(ABORT, 'billing account identity is write-once'); END""",
+    """CREATE TRIGGER billing_accounts_open_at_zero
+        BEFORE INSERT ON billing_accounts WHEN NEW.balance_credits <> 0
+        BEGIN SELECT RAISE(ABORT, 'a billing account opens with a zero balance'); END""",
+    """CREATE TRIGGER billing_accounts_keep_system_tenant
+        BEFORE DELETE ON billing_accounts WHEN OLD.is_system_tenant = 1
+        BEGIN SELECT RAISE(ABORT, 'the system tenant cannot be deleted'); END""",
+    """INSERT INTO billing_accounts (id, owner_user_id, is_system_tenant, created_at, updated_at)
+        VALUES ('cogni_system', 'cogni_system_principal', 1,
+                CAST(strftime('%s', 'now') AS INTEGER) * 1000,
+                CAST(strftime('%s', 'now') AS INTEGER) * 1000)""",
+))
+
+LEDGER = Migration(2, "append-only credit ledger", (
+    """CREATE TABLE credit_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        amount INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount <> 0),
+        balance_after INTEGER NOT NULL
+            CHECK (typeof(balance_after) = 'integer' AND balance_after >= 0),
+        reason TEXT NOT NULL CHECK (reason IN
+            ('credits_purchase', 'platform_revenue_share', 'system_donation', 'usage_charge')),
+        reference TEXT NOT NULL CHECK (length(reference) > 0),
+        metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+        created_at INTEGER NOT NULL,
+        CONSTRAINT sign_follows_reason CHECK ((amount < 0) = (reason = 'usage_charge')))""",
+    "CREATE INDEX credit_ledger_account ON credit_ledger (billing_account_id, id)",
+    """CREATE UNIQUE INDEX credit_ledger_credits_purchase_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = 'credits_purchase'""",
+    """CREATE UNIQUE INDEX credit_ledger_revenue_share_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = 'platform_revenue_share'""",
+    """CREATE UNIQUE INDEX credit_ledger_system_donation_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = 'system_donation'""",
+    """CREATE UNIQUE INDEX credit_ledger_usage_charge_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = 'usage_charge'""",
+    """CREATE TRIGGER credit_ledger_refuse_update BEFORE UPDATE ON credit_ledger
+        BEGIN SELECT RAISE(ABORT, 'credit_ledger is append-only'); END""",
+    """CREATE TRIGGER credit_ledger_refuse_delete BEFORE DELETE ON credit_ledger
+        BEGIN SELECT RAISE(ABORT, 'credit_ledger is append-only'); END""",
+    # The chain: a new row's balance_after is the account's balance plus its amount ...
+    """CREATE TRIGGER credit_ledger_chain BEFORE INSERT ON credit_ledger
+        WHEN NEW.balance_after IS NOT
+            (SELECT balance_credits FROM billing_accounts WHERE id = NEW.billing_account_id)
+            + NEW.amount
+        BEGIN SELECT RAISE(ABORT, 'balance_after must equal the balance plus the amount'); END""",
+    # ... and the balance follows the row in the same statement, hence the same transaction.
+    """CREATE TRIGGER credit_ledger_moves_balance AFTER INSERT ON credit_ledger
+        BEGIN
+            UPDATE billing_accounts SET balance_credits = NEW.balance_after,
+                                        updated_at = NEW.created_at
+            WHERE id = NEW.billing_account_id;
+        END""",
+    """CREATE TRIGGER billing_accounts_balance_from_ledger
+        BEFORE UPDATE OF balance_credits ON billing_accounts
+        WHEN NEW.balance_credits IS NOT (SELECT balance_after FROM credit_ledger
+            WHERE billing_account_id = NEW.id ORDER BY id DESC LIMIT 1)
+        BEGIN SELECT RAISE(ABORT, 'balance_credits is written only by the credit ledger'); END""",
+))
+
+PAYMENTS = Migration(3, "payment attempts", (
+    """CREATE TABLE payment_attempts (
+        id TEXT PRIMARY KEY,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        purpose TEXT NOT NULL DEFAULT 'self' CHECK (purpose IN ('self', 'system')),
+        amount_cents INTEGER NOT NULL
+            CHECK (typeof(amount_cents) = 'integer' AND amount_cents > 0),
+        status TEXT NOT NULL DEFAULT 'created' CHECK (status IN ('created', 'settled')),
+        created_at INTEGER NOT NULL,
+        settled_at INTEGER,
+        CHECK ((status = 'settled') = (settled_at IS NOT NULL)))""",
+    "CREATE INDEX payment_attempts_account ON payment_attempts (billing_account_id)",
+    """CREATE TRIGGER payment_attempts_owned_by_a_user BEFORE INSERT ON payment_attempts
+        WHEN (SELECT is_system_tenant FROM billing_accounts WHERE id = NEW.billing_account_id)
+        BEGIN SELECT RAISE(ABORT, 'a payment attempt belongs to a user account'); END""",
+    """CREATE TRIGGER payment_attempts_write_once
+        BEFORE UPDATE OF id, billing_account_id, purpose, amount_cents, created_at
+        ON payment_attempts
+        BEGIN SELECT RAISE(ABORT, 'payment attempt purpose, amount and account are write-once');
+        END""",
+    """CREATE TRIGGER payment_attempts_settle_once BEFORE UPDATE OF status ON payment_attempts
+        WHEN NOT (OLD.status = 'created' AND NEW.status = 'settled')
+        BEGIN SELECT RAISE(ABORT, 'a payment attempt moves only from created to settled'); END""",
+    """CREATE TRIGGER payment_attempts_refuse_delete BEFORE DELETE ON payment_attempts
+        BEGIN SELECT RAISE(ABORT, 'payment attempts are never deleted'); END""",
+))
+
+LOTS = Migration(4, "credit lots and reservations", (
+    """CREATE TABLE credit_lots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        ledger_entry_id INTEGER NOT NULL UNIQUE REFERENCES credit_ledger (id),
+        pool_id TEXT NOT NULL DEFAULT 'general',
+        expires_at INTEGER,
+        original_credits INTEGER NOT NULL
+            CHECK (typeof(original_credits) = 'integer' AND original_credits > 0),
+        available_credits INTEGER NOT NULL CHECK (typeof(available_credits) = 'integer'),
+        reserved_credits INTEGER NOT NULL CHECK (typeof(reserved_credits) = 'integer'),
+        consumed_credits INTEGER NOT NULL CHECK (typeof(consumed_credits) = 'integer'),
+        created_at INTEGER NOT NULL,
+        CONSTRAINT lot_balance CHECK
+            (available_credits >= 0 AND reserved_credits >= 0 AND consumed_credits >= 0),
+        CONSTRAINT lot_invariant CHECK
+            (available_credits + reserved_credits + consumed_credits = original_credits))""",
+    """CREATE INDEX credit_lots_fifo ON credit_lots (billing_account_id, pool_id, expires_at, id)
+        WHERE available_credits > 0""",
+    """CREATE TRIGGER credit_lots_minted_from_ledger BEFORE INSERT ON credit_lots
+        WHEN NEW.available_credits <> NEW.original_credits OR NOT EXISTS
+            (SELECT 1 FROM credit_ledger WHERE id = NEW.ledger_entry_id
+             AND billing_account_id = NEW.billing_account_id AND amount = NEW.original_credits)
+        BEGIN SELECT RAISE(ABORT, 'a lot is minted whole from its own ledger entry'); END""",
+    """CREATE TRIGGER credit_lots_write_once
+        BEFORE UPDATE OF id, billing_account_id, ledger_entry_id, pool_id, expires_at,
+                         original_credits, created_at ON credit_lots
+        BEGIN SELECT RAISE(ABORT, 'a lot''s origin is write-once'); END""",
+    """CREATE TRIGGER credit_lots_refuse_delete BEFORE DELETE ON credit_lots
+        BEGIN SELECT RAISE(ABORT, 'credit lots are never deleted'); END""",
+    """CREATE TABLE credit_reservations (
+        id TEXT PRIMARY KEY,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        pool_id TEXT NOT NULL,
+        credits INTEGER NOT NULL CHECK (typeof(credits) = 'integer' AND credits > 0),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'finalized', 'released', 'expired')),
+        consumed_credits INTEGER CHECK (consumed_credits IS NULL OR
+            (typeof(consumed_credits) = 'integer' AND consumed_credits BETWEEN 0 AND credits)),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        closed_at INTEGER,
+        CHECK ((status = 'finalized') = (consumed_credits IS NOT NULL)),
+        CHECK ((status = 'pending') = (closed_at IS NULL)))""",
+    """CREATE INDEX credit_reservations_expiry ON credit_reservations (expires_at)
+        WHERE status = 'pending'""",
+    """CREATE TRIGGER credit_reservations_close_once
+        BEFORE UPDATE OF status ON credit_reservations
+        WHEN OLD.status <> 'pending' OR NEW.status = 'pending'
+        BEGIN SELECT RAISE(ABORT, 'a reservation is closed once, from pending'); END""",
+    """CREATE TRIGGER credit_reservations_write_once
+        BEFORE UPDATE OF id, billing_account_id, pool_id, credits, created_at, expires_at
+        ON credit_reservations
+        BEGIN SELECT RAISE(ABORT, 'a reservation''s terms are write-once'); END""",
+    """CREATE TABLE reservation_lots (
+        reservation_id TEXT NOT NULL REFERENCES credit_reservations (id),
+        position INTEGER NOT NULL,
+        lot_id INTEGER NOT NULL REFERENCES credit_lots (id),
+        credits INTEGER NOT NULL CHECK (typeof(credits) = 'integer' AND credits > 0),
+        consumed_credits INTEGER CHECK (consumed_credits IS NULL OR
+            (typeof(consumed_credits) = 'integer' AND consumed_credits BETWEEN 0 AND credits)),
+        PRIMARY KEY (reservation_id, position),
+        UNIQUE (reservation_id, lot_id))""",
+    "CREATE INDEX reservation_lots_lot ON reservation_lots (lot_id)",
+))
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS)
+LATEST = MIGRATIONS[-1].version
+
+_RECORD_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL)"""
+
+
+def apply(conn: sqlite3.Connection) -> list[int]:
+    """Run every migration not yet recorded, each in its own write transaction; return them."""
+    applied = []
+    for migration in MIGRATIONS:
+        with db.write(conn):
+            conn.execute(_RECORD_TABLE)
+            if conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            ).fetchone():
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, clock.now_ms()),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def recorded(conn: sqlite3.Connection) -> list[int]:
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone():
+        return []
+    rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+    return [row[0] for row in rows]
+
+
+def require_current(conn: sqlite3.Connection) -> None:
+    """Fail fast unless exactly this code's migrations are recorded."""
+    versions = recorded(conn)
+    expected = [m.version for m in MIGRATIONS]
+    if versions == expected:
+        return
+    if not versions:
+        raise BillingError("the billing database has no schema; run `cogni-billing --db FILE init`")
+    if versions[-1] > LATEST:
+        raise BillingError(
+            f"the billing database is at schema version {versions[-1]}, newer than this code "
+            f"({LATEST}); upgrade cogni-billing"
+        )
+    raise BillingError(
+        f"the billing database is at schema version {versions[-1]}, this code needs {LATEST}; "
+        "run `cogni-billing --db FILE init` to migrate"
+    )
