@@ -1,0 +1,169 @@
+"""`cogni-billing` from the outside: `python -m billing` in a subprocess, against a real file."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from billing import invariants, ledger, reasons, startup
+from billing.cli import main
+
+
+@pytest.fixture
+def run(cli, db_path):
+    """run(*args) -> (exit code, parsed JSON stdout or None, stderr) of one --json command."""
+
+    def run(*args, env=None):
+        done = cli(db_path, "--json", *args, env=env)
+        return done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr
+
+    return run
+
+
+def test_init_is_repeat_safe_and_prints_the_schema_version(cli, tmp_path):
+    path = tmp_path / "new.db"
+    first, again = cli(path, "init"), cli(path, "--json", "init")
+    assert (first.returncode, first.stdout, first.stderr) == (
+        0, "billing database ready at schema version 4\n", "")
+    assert (again.returncode, json.loads(again.stdout)) == (0, {"schema_version": 4})
+
+
+def test_a_purchase_and_a_spend_end_to_end(run):
+    code, opened, _ = run("account", "create", "--user", "alice")
+    assert (code, run("account", "create", "--user", "alice")[1]) == (0, opened)
+    code, attempt, _ = run("intent", "create", "--user", "alice", "--cents", "250")
+    assert (code, attempt["purpose"], attempt["amount_cents"], attempt["status"]) == (
+        0, "self", 250, "created")
+    code, settled, _ = run("intent", "settle", attempt["id"])
+    assert (code, settled) == (0, {"attempt_id": attempt["id"], "status": "settled", "minted": [
+        {"account_id": opened["account_id"], "reason": reasons.CREDITS_PURCHASE, "credits": 2500},
+        {"account_id": "cogni_system", "reason": reasons.PLATFORM_REVENUE_SHARE, "credits": 1875},
+    ]})
+    assert run("intent", "settle", attempt["id"])[:2] == (
+        0, {"attempt_id": attempt["id"], "status": "already_settled", "minted": []})
+    code, held, _ = run("reserve", "--user", "alice", "--credits", "1000")
+    code, done, _ = run("finalize", held["id"], "--credits", "400")
+    assert (code, done["status"], done["consumed_credits"]) == (0, "finalized", 400)
+    assert run("balance", "--user", "alice")[1] == {
+        "account_id": opened["account_id"], "balance_credits": 2100,
+        "balance_usd_micro": 2_100_000}
+    assert run("balance", "--system")[1]["balance_credits"] == 1875
+    code, rows, _ = run("ledger", "--user", "alice")
+    assert [(r["amount"], r["balance_after"], r["reason"], r["reference"])
+            for r in rows["entries"]] == [
+        (2500, 2500, reasons.CREDITS_PURCHASE, attempt["id"]),
+        (-400, 2100, reasons.USAGE_CHARGE, held["id"]),
+    ]
+    assert [len(run("ledger", *which)[1]["entries"]) for which in (
+        [], ["--system"], ["--account", opened["account_id"]])] == [3, 1, 2]
+    assert run("check")[:2] == (0, {"ok": True, "violations": []})
+
+
+def test_a_donation_goes_to_the_system_tenant(run):
+    run("account", "create", "--user", "alice")
+    attempt = run("intent", "create", "--user", "alice", "--cents", "99", "--purpose", "system")[1]
+    assert run("intent", "settle", attempt["id"])[1]["minted"] == [
+        {"account_id": "cogni_system", "reason": reasons.SYSTEM_DONATION, "credits": 990}]
+    assert [run("balance", *who)[1]["balance_credits"] for who in (
+        ["--user", "alice"], ["--system"])] == [0, 990]
+
+
+def test_release_and_sweep(run):
+    run("account", "create", "--user", "alice")
+    run("intent", "settle", run("intent", "create", "--user", "alice", "--cents", "10")[1]["id"])
+    released = run("reserve", "--user", "alice", "--credits", "60")[1]
+    assert run("release", released["id"])[1]["status"] == "released"
+    expiring = run("reserve", "--user", "alice", "--credits", "70", "--ttl", "1")[1]
+    assert run("sweep")[1] == {"expired": 0}
+    time.sleep(1.05)
+    assert run("sweep")[1] == {"expired": 1}
+    assert run("finalize", expiring["id"], "--credits", "1")[0] == 2
+    assert run("balance", "--user", "alice")[1]["balance_credits"] == 100
+
+
+@pytest.mark.parametrize("args, error", [
+    pytest.param(["balance", "--user", "bob"],
+                 "unknown user 'bob'; create the account with `account create`", id="unknown-user"),
+    pytest.param(["reserve", "--user", "alice", "--credits", "1001"],
+                 "insufficient credits: requested 1001, available 1000", id="insufficient"),
+    pytest.param(["intent", "create", "--user", "alice", "--cents", "0"],
+                 "bad amount 0: expected whole cents from 1 to 1000000000", id="bad-cents"),
+    pytest.param(["reserve", "--user", "alice", "--credits", "-3"],
+                 "bad amount -3: expected whole credits from 1 to 10000000000", id="bad-credits"),
+    pytest.param(["reserve", "--user", "alice", "--credits", "5", "--ttl", "0"],
+                 "bad ttl 0: expected 1 to 604800 seconds", id="bad-ttl"),
+    pytest.param(["intent", "settle", "nope"], "unknown payment attempt 'nope'",
+                 id="unknown-attempt"),
+    pytest.param(["finalize", "nope", "--credits", "1"], "unknown reservation 'nope'",
+                 id="unknown-reservation"),
+    pytest.param(["ledger", "--account", "nope"], "unknown billing account 'nope'",
+                 id="unknown-account"),
+])
+def test_an_error_is_one_line_exit_2_and_writes_nothing(cli, db_path, fund, args, error):
+    conn = startup.open_database(db_path)
+    fund(conn, "alice", 100)
+    before = ledger.entries(conn)
+    text, as_json = cli(db_path, *args), cli(db_path, "--json", *args)
+    assert (text.returncode, text.stdout, text.stderr) == (2, "", f"cogni-billing: {error}\n")
+    assert (as_json.returncode, as_json.stdout, json.loads(as_json.stderr)) == (
+        2, "", {"error": error})
+    assert ledger.entries(conn) == before
+    assert conn.execute("SELECT COUNT(*) FROM credit_reservations").fetchone()[0] == 0
+
+
+def test_an_invalid_revenue_share_stops_every_command(cli, db_path):
+    done = cli(db_path, "balance", "--system", env={"SYSTEM_TENANT_REVENUE_SHARE": "0,75"})
+    assert (done.returncode, done.stderr) == (2, "cogni-billing: SYSTEM_TENANT_REVENUE_SHARE"
+                                              " must be a decimal between 0 and 1 (e.g. 0.75),"
+                                              " got '0,75'\n")
+
+
+def test_the_revenue_share_is_read_from_the_environment(run):
+    run("account", "create", "--user", "alice")
+    attempt = run("intent", "create", "--user", "alice", "--cents", "3")[1]
+    settled = run("intent", "settle", attempt["id"], env={"SYSTEM_TENANT_REVENUE_SHARE": "0.5"})
+    assert [m["credits"] for m in settled[1]["minted"]] == [30, 15]
+
+
+def test_a_missing_database_is_a_clear_error(cli, tmp_path):
+    done = cli(tmp_path / "nowhere.db", "balance", "--system")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("cogni-billing: no billing database at ")
+    assert not (tmp_path / "nowhere.db").exists()
+
+
+def test_check_names_each_broken_invariant_and_exits_1(cli, db_path, fund):
+    conn = startup.open_database(db_path)
+    alice = fund(conn, "alice", 100)
+    conn.execute("DROP TRIGGER billing_accounts_balance_from_ledger")
+    conn.execute("UPDATE billing_accounts SET balance_credits = 7 WHERE id = ?", (alice.id,))
+    done = cli(db_path, "check")
+    assert (done.returncode, done.stdout.splitlines()) == (1, [
+        f"broken balance-equals-ledger-sum: account {alice.id} balance 7 != ledger sum 1000",
+        f"broken balance-equals-lots: account {alice.id} balance 7 != available + reserved in"
+        " its lots 1000",
+    ])
+    assert [v.invariant for v in invariants.check(conn)] == [
+        "balance-equals-ledger-sum", "balance-equals-lots"]
+
+
+def test_main_returns_exit_codes_in_process(db_path, capsys):
+    assert main(["--db", str(db_path), "balance", "--system"]) == 0
+    assert main(["--db", str(db_path), "frobnicate"]) == 2
+    assert main(["--db", str(db_path), "balance"]) == 2  # --user or --system is required
+    assert main(["--db", str(db_path), "balance", "--system", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "0", '{"account_id": "cogni_system", "balance_credits": 0, "balance_usd_micro": 0}']
+    assert "invalid choice: 'frobnicate'" in err
+
+
+def test_an_internal_error_exits_3_with_a_traceback(db_path, capsys):
+    conn = startup.open_database(db_path)
+    conn.execute("DROP TABLE reservation_lots")
+    conn.execute("DROP TABLE credit_reservations")
+    assert main(["--db", str(db_path), "sweep"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "no such table: credit_reservations" in err
