@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import billing_workers
 import pytest
 
 from billing import ledger
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.errors import BillingError
+import billing_workers
+from billing_fixtures import conn, db_path, fund  # noqa: F401 (pytest fixtures)
 
 
 def test_opening_an_account_is_repeat_safe(conn):

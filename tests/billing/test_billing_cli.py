@@ -9,6 +9,7 @@ import pytest
 
 from billing import invariants, ledger, reasons, startup
 from billing.cli import main
+from billing_fixtures import cli, db_path, fund  # noqa: F401 (pytest fixtures)
 
 
 @pytest.fixture

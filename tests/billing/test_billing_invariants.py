@@ -6,6 +6,7 @@ from billing import invariants, lots, payments, reasons
 from billing.accounts import UserAccounts
 from billing.env import RevenueShare
 from billing.invariants import Violation
+from billing_fixtures import conn, db_path, fund  # noqa: F401 (pytest fixtures)
 
 
 def test_a_healthy_database_has_no_violation(conn, fund):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import billing_workers
 import pytest
 
 from billing import invariants, ledger, lots, reasons
 from billing.accounts import UserAccounts
 from billing.errors import BillingError, InsufficientCredits
+import billing_workers
+from billing_fixtures import conn, db_path, fund, mint  # noqa: F401 (pytest fixtures)
 
 NOW = 1_700_000_000_000
 HOUR = 3_600_000

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import billing_workers
 import pytest
 
 from billing import invariants, ledger, payments, reasons, startup
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
 from billing.errors import BillingError
+import billing_workers
+from billing_fixtures import conn, db_path  # noqa: F401 (pytest fixtures)
 
 SPAWN = billing_workers.SPAWN
 THREE_QUARTERS = RevenueShare(3, 4)

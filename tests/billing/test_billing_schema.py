@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
-import billing_workers
 import pytest
 
 from billing import db, migrations, payments, reasons, startup
 from billing.accounts import UserAccounts
 from billing.errors import BillingError
+import billing_workers
+from billing_fixtures import conn, db_path, fund  # noqa: F401 (pytest fixtures)
 
 TABLES = [
     "billing_accounts", "credit_ledger", "credit_lots", "credit_reservations",

@@ -1,4 +1,8 @@
-"""Fixtures for the billing service: real SQLite files under tmp_path, one connection each."""
+"""Fixtures for the billing service: real SQLite files under tmp_path, one connection each.
+
+Test modules import the fixtures they use from here (a `conftest` module in this directory
+would shadow the one the rest of the test suite imports helpers from).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
-# Spawned worker processes import `billing_workers` by name: keep this directory importable in
-# them whatever pytest's import mode (a spawned child inherits the parent's sys.path).
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import billing  # noqa: E402
-from billing import db, ledger, payments, reasons, startup  # noqa: E402
-from billing.accounts import Account, UserAccounts  # noqa: E402
-from billing.env import RevenueShare  # noqa: E402
+import billing
+from billing import db, ledger, payments, reasons, startup
+from billing.accounts import Account, UserAccounts
+from billing.env import RevenueShare
 
 REPO_ROOT = str(Path(billing.__file__).resolve().parent.parent)
 THREE_QUARTERS = RevenueShare(3, 4)
