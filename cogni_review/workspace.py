@@ -56,7 +56,8 @@ class Workspace:
             snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
         else:
             snapshot = self._repo().revision(rev)
-            loaded = self._spec_at(snapshot) if not self.spec_explicit else config.load(self.spec_path)
+            loaded = None if self.spec_explicit else self._spec_at(snapshot, required=not self.spec_path.is_file())
+            loaded = loaded or config.load(self.spec_path)  # the revision has none: the working tree's
         accepted = _baseline_at(snapshot) if use_baseline else None
         return engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error, baseline=accepted)
 
@@ -89,30 +90,35 @@ class Workspace:
 
     def _judge(self, change: diff.Change, base_snap, head_snap, revs: tuple[str, str | None]) -> Report:
         notes: list[Note] = []
-        policy = self._policy(base_snap, head_snap, notes)
+        policy, enforced = self._policy(base_snap, head_snap, notes)
         gates = self.gates(policy)
         report = engine.check(gates, change, fail_on_error=policy.spec.fail_on_error, baseline=_baseline_at(base_snap))
         touched = _policy_paths(change, policy.spec.governance_paths)
         if touched:
-            governance = _governance_result(change, touched, policy, diff.text(self._repo(), *revs, touched))
+            governance = _governance_result(change, touched, policy, diff.text(self._repo(), *revs, touched), enforced)
             report = replace(report, gates=report.gates + (governance,))
         return replace(report, notes=tuple(notes) + report.notes)
 
-    def _policy(self, base_snap, head_snap, notes: list[Note]) -> LoadedSpec:
-        """The base's spec; the head's is validated too, and used only when the base has none."""
+    def _policy(self, base_snap, head_snap, notes: list[Note]) -> tuple[LoadedSpec, str]:
+        """The base's spec, and which policy that is. The head's spec is validated too; it is
+        enforced only when the base has none, and the working tree's only when neither has one."""
         rel = self.spec_in_repo
         if rel is None:  # a spec outside the repository is the caller's explicit choice
-            return config.load(self.spec_path)
+            return config.load(self.spec_path), f"the spec {self.spec_path}"
         head = self._spec_at(head_snap, required=False)
         base = self._spec_at(base_snap, required=False)
-        if head is not None and head_snap is not None:
+        if head is not None:
             self.gates(head)  # validates the change's own gate options
         if base is not None:
-            return base
-        if head is None:
-            raise ConfigError(f"{rel}: no spec in {base_snap.label} or {head_snap.label}. Run `cogni-review init` to write one")
-        notes.append(Note("governance-change", "the base has no spec; the change's own spec was enforced", rel))
-        return head
+            return base, "the base revision's policy"
+        if head is not None:
+            notes.append(Note("governance-change", "the base has no spec; the change's own spec was enforced", rel))
+            return head, "the change's own spec (the base has none)"
+        if self.spec_path.is_file():
+            notes.append(Note("spec-source", "neither revision has a spec; the working tree's was enforced", rel))
+            return config.load(self.spec_path), "the working tree's spec"
+        raise ConfigError(f"{rel}: no spec in {base_snap.label}, {head_snap.label} or the working tree. "
+                          "Run `cogni-review init` to write one")
 
     def _spec_at(self, snapshot, required: bool = True) -> LoadedSpec | None:
         rel = self.spec_in_repo or config.DEFAULT_SPEC
@@ -140,7 +146,8 @@ def _policy_paths(change: diff.Change, extra: tuple[str, ...] = ()) -> list[str]
     return sorted(p for p in touched if matches_any(POLICY_PATHS + tuple(extra), p))
 
 
-def _governance_result(change: diff.Change, touched: list[str], policy: LoadedSpec, policy_diff: str) -> GateResult:
+def _governance_result(change: diff.Change, touched: list[str], policy: LoadedSpec, policy_diff: str,
+                       enforced: str) -> GateResult:
     """The `governance-change` entry: every policy file the change touches, and the policy's diff."""
     status = {f.path or f.old_path: f.status for f in change.files}
     for f in change.files:
@@ -148,7 +155,7 @@ def _governance_result(change: diff.Change, touched: list[str], policy: LoadedSp
             status.setdefault(f.old_path, f.status)
     found = tuple(
         Violation(Location(path, 1, 1), path, f"the change edits the policy ({status.get(path, 'modified')}); "
-                  "the base revision's policy was enforced", "have someone who governs the policy review this part of the change",
+                  f"this check enforced {enforced}", "have someone who governs the policy review this part of the change",
                   path, "governance-change", "governance-change")
         for path in touched
     )

@@ -453,7 +453,7 @@ def test_pull_request_cannot_remove_its_own_gate(repo, tmp_path: Path) -> None:
     assert (repo.root / ".cogni/repo-spec.yaml").read_text(encoding="utf-8") == weakened  # the workspace has the PR's spec
     assert run.annotations == [PAY_ERROR, (
         "::warning file=.cogni/repo-spec.yaml,line=1,col=1,title=cogni-review%3A governance-change::"
-        "the change edits the policy (modified); the base revision's policy was enforced"
+        "the change edits the policy (modified); this check enforced the base revision's policy"
         "%0AFix: have someone who governs the policy review this part of the change")]  # worst first
     assert run.outputs == {"status": "fail", "violations": "2", "sarif-file": ""}
 

@@ -314,3 +314,17 @@ def test_a_gate_over_its_time_budget_is_neutral_timeout(project) -> None:
     (wallet,) = [g for g in report.gates if g.type == "wallet-address-literals"]
     assert (wallet.status, wallet.neutral_reason) == ("neutral", "timeout")
     assert wallet.error.startswith("gave up after 1e-06 s")
+
+
+def test_history_without_a_spec_uses_the_working_trees_and_says_so(repo) -> None:
+    """Judging old commits of a repository that adopted the gate later (or a spec kept outside git)."""
+    old = repo.commit("before the gate", **{"src/a.ts": "export {};\n"})
+    repo.commit("pay", **{"src/pay.ts": f'const to = "{A1}";\n'})
+    repo.write(".cogni/repo-spec.yaml", SPEC)  # untracked: only on disk
+    report = check(repo, old, "HEAD")
+    assert found(report) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+    assert [(n.kind, n.message) for n in report.notes] == [
+        ("spec-source", "neither revision has a spec; the working tree's was enforced")
+    ]
+    assert found(audit(repo, rev=old)) == []
+    assert found(audit(repo, rev="HEAD")) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
