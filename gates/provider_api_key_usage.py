@@ -12,8 +12,10 @@ Options:
         the spec, each `providers.<name>.api_key_env` allowed in `src/adapters/**/<name>/**`
         and `src/adapters/**/<name>.*`, and `llm_proxy.master_key_env` likewise for `litellm`.
   paths: files judged (default all)
-  exclude: files never judged (default: tests, docs, and deployment config that supplies keys
-           rather than reading them: `.env*`, compose files, Dockerfiles, `.github/**`, Terraform)
+  exclude: files never judged (default: tests and docs). Deployment config that supplies keys
+           rather than reading them (`.env.example`, compose files, workflows) is judged like
+           code; exclude it explicitly if your DAO allows it, e.g.
+           `exclude: ["tests/**", "docs/**", ".env*", "**/docker-compose*.yml", ".github/**"]`
 
 Every form of reading counts, because the key's name appears in code or a string:
 `process.env.KEY`, `process.env["KEY"]`, `const { KEY } = process.env`, `os.environ["KEY"]`,
@@ -32,11 +34,6 @@ from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions, spec_of
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
 
-DEPLOYMENT_CONFIG = (
-    ".env*", "*.env", "**/docker-compose*.{yml,yaml}", "**/compose*.{yml,yaml}",
-    "**/Dockerfile*", ".github/**", "*.tf", "*.tfvars",
-)
-
 
 def adapter_globs(name: str) -> tuple[str, ...]:
     return (f"src/adapters/**/{name}/**", f"src/adapters/**/{name}.*", f"src/adapters/**/{name}-*")
@@ -45,7 +42,7 @@ def adapter_globs(name: str) -> tuple[str, ...]:
 class Options(FileGateOptions):
     env_modules: tuple[str, ...] = ("src/shared/env/**",)
     keys: dict[str, tuple[str, ...]] = {}
-    exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS + DEPLOYMENT_CONFIG
+    exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
 
     @model_validator(mode="before")
     @classmethod
