@@ -408,6 +408,16 @@ def test_push_judges_only_the_pushed_range(pushed, tmp_path: Path) -> None:
     assert run.summary.splitlines()[2] == "1 violation in 1 gate (check mode)."
 
 
+def test_merge_queue_judges_the_group_against_its_base(pushed, tmp_path: Path) -> None:
+    repo, before, after = pushed
+    event = {"merge_group": {"base_sha": before, "head_sha": after, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7"}}
+    run = run_action(repo.root, "merge_group", event, after, tmp_path)
+    assert (run.env["COGNI_QUEUE_BASE"], run.env["COGNI_QUEUE_HEAD"]) == (before, after)
+    assert run.code == 1, run.stderr
+    assert run.annotations == [PAY_ERROR]
+    assert run.outputs == {"status": "fail", "violations": "1", "sarif-file": ""}
+
+
 @pytest.mark.parametrize("event_name", ["push-new-branch", "workflow_dispatch"])
 def test_new_branch_push_and_manual_run_audit_the_whole_repository(pushed, tmp_path: Path, event_name: str) -> None:
     repo, _, after = pushed
