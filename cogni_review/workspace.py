@@ -36,16 +36,23 @@ class Workspace:
             raise ConfigError(f"{repo_dir}: no such directory")
         repo = Repository.open(start)
         root = repo.root if repo else start.resolve()
-        spec_path = Path(spec).resolve() if spec else root / config.DEFAULT_SPEC
+        # never resolve the spec itself: a symlink committed in its place must not move the policy
+        spec_path = Path(os.path.abspath(spec)) if spec else root / config.DEFAULT_SPEC
         return cls(root, repo, spec_path, spec is not None)
 
     @property
     def spec_in_repo(self) -> str | None:
-        """The spec's repo-relative path, when it lives inside the repository."""
-        try:
-            return self.spec_path.relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+        """The spec's repo-relative path, when it lives inside the repository.
+
+        Folders on the way may be links (a temporary folder often is), so a path outside the root
+        as written is tried again with its folder resolved; the file itself is never resolved.
+        """
+        for candidate in (self.spec_path, Path(os.path.realpath(self.spec_path.parent)) / self.spec_path.name):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return None
 
     def gates(self, loaded: LoadedSpec) -> list[catalog.ResolvedGate]:
         return catalog.resolve(loaded, catalog.discover(*catalog.builtin_dirs()))
@@ -71,14 +78,16 @@ class Workspace:
         return path, len(found)
 
     def check(self, base: str, head: str | None = None, *, two_dot: bool = False) -> Report:
+        """What `head` adds since its merge base with `base` (or since `base`, with two_dot),
+        judged by the policy of `base` itself: a rule that landed after the branch point applies."""
         repo = self._repo()
         head_commit = repo.resolve(head or "HEAD")
-        base_commit = repo.resolve(base)
-        if not two_dot:
-            base_commit = repo.merge_base(base_commit, head_commit)
-        base_snap, head_snap = repo.revision(base_commit), repo.revision(head_commit)
-        change = diff.between(repo, base_commit, head_commit, base_snap, head_snap)
-        return self._judge(change, base_snap, head_snap, (base_commit, head_commit))
+        policy_commit = repo.resolve(base)
+        since = policy_commit if two_dot else repo.merge_base(policy_commit, head_commit)
+        since_snap, head_snap = repo.revision(since), repo.revision(head_commit)
+        policy_snap = since_snap if since == policy_commit else repo.revision(policy_commit)
+        change = diff.between(repo, since, head_commit, since_snap, head_snap)
+        return self._judge(change, policy_snap, head_snap, (since, head_commit))
 
     def check_staged(self) -> Report:
         repo = self._repo()
@@ -89,6 +98,7 @@ class Workspace:
         return self._judge(change, base_snap, head_snap, (base_rev, None))
 
     def _judge(self, change: diff.Change, base_snap, head_snap, revs: tuple[str, str | None]) -> Report:
+        """`base_snap` is where the policy (spec and baseline) is read from."""
         notes: list[Note] = []
         policy, enforced = self._policy(base_snap, head_snap, notes)
         gates = self.gates(policy)

@@ -328,3 +328,26 @@ def test_history_without_a_spec_uses_the_working_trees_and_says_so(repo) -> None
     ]
     assert found(audit(repo, rev=old)) == []
     assert found(audit(repo, rev="HEAD")) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_a_spec_replaced_by_a_symlink_does_not_move_the_policy(project, run_cli) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    project.write("weak.yaml", "gates: []\n")
+    (project.root / ".cogni" / "repo-spec.yaml").unlink()
+    os.symlink("../weak.yaml", project.root / ".cogni" / "repo-spec.yaml")
+    project.commit("point the spec elsewhere", **{"src/refund.ts": 'credit({ reason: "credits_purchase" })\n'})
+    spec = str(project.root / ".cogni" / "repo-spec.yaml")
+    code, out, _ = run_cli("check", "--base", "main", "--repo", str(project.root), "--spec", spec, "--format", "json")
+    gates = {g["type"]: g for g in json.loads(out)["gates"]}
+    assert code == 1
+    assert [v["path"] for v in gates["widget-payment-reason"]["violations"]] == ["src/refund.ts"]
+
+
+def test_a_rule_that_landed_on_the_base_after_the_branch_point_applies(project) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("feature", **{"src/rewards.ts": 'grant({ reason: "system_donation" })\n'})
+    project.git("checkout", "-q", "main")
+    stricter = SPEC + "        system_donation: [\"src/features/payments/**\"]\n"
+    project.commit("govern donations too", **{".cogni/repo-spec.yaml": stricter})
+    report = check(project, "main", "feature")
+    assert found(report) == [("widget-payment-reason", "src/rewards.ts", 1, "system_donation")]
