@@ -18,6 +18,7 @@ from cogni_review import suppressions
 from cogni_review.baseline import Baseline
 from cogni_review.catalog import ResolvedGate
 from cogni_review.diff import Change
+from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
 from cogni_review.globs import matches_any
 from cogni_review.model import FAIL, PASS, GateResult, Location, Note, Report, Suppression, Violation
@@ -44,11 +45,11 @@ class Prefilter:
         return any(lit in data for lit in self.literals) or bool(self.pattern and self.pattern.search(data))
 
     @classmethod
-    def of(cls, candidates: list) -> Prefilter:
-        """From gates' `candidates`: each a regex string, or a tuple of literal strings."""
-        literals = tuple(lit.encode() for c in candidates if isinstance(c, tuple) for lit in c)
-        regexes = [f"(?:{c})" for c in candidates if isinstance(c, str)]
-        return cls(literals, re.compile("|".join(regexes).encode()) if regexes else None)
+    def of(cls, candidates: str | tuple[str, ...]) -> Prefilter:
+        """From a gate's `candidates`: a regex string, or a tuple of literal strings."""
+        if isinstance(candidates, str):
+            return cls((), re.compile(candidates.encode()))
+        return cls(tuple(lit.encode() for lit in candidates))
 
 
 @dataclass
@@ -58,7 +59,8 @@ class _GateRun:
     gate: ResolvedGate
     found: list[Violation] = field(default_factory=list)
     seconds: float = 0.0
-    error: str | None = None
+    errors: list[str] = field(default_factory=list)
+    unjudged: dict[str, str] = field(default_factory=dict)
     timed_out: bool = False
     selected: int = 0
     scanned: int = 0
@@ -66,14 +68,15 @@ class _GateRun:
     def __post_init__(self) -> None:
         hook = getattr(self.gate.plugin.module, "candidates", None)
         candidates = hook(self.gate.options) if hook else None
-        self.prefilter = None if candidates is None else Prefilter.of([candidates])
+        self.prefilter = None if candidates is None else Prefilter.of(candidates)
 
     def selects(self, path: str) -> bool:
         return self.gate.options.selects(path)
 
     def scan(self, file: SourceFile | None) -> list[Violation]:
-        """The gate's findings in one file; nothing once the gate has failed or run out of time."""
-        if file is None or self.error or self.timed_out:
+        """The gate's findings in one file. A file the gate crashes on is recorded and the gate
+        goes on with the others, so one strange file cannot hide the findings of the rest."""
+        if file is None or self.timed_out:
             return []
         if self.prefilter is not None and not self.prefilter.search(file.data):
             return []
@@ -85,23 +88,32 @@ class _GateRun:
             self.scanned += 1
             return [replace(v, gate_id=self.gate.id, gate_type=self.gate.type)
                     for v in self.gate.plugin.module.scan(file, self.gate.options)]
+        except NotJudged as e:
+            self.unjudged[file.path] = str(e)
+            return []
         except Exception as e:  # a plugin crashing on one input is data, not an abort
-            self.error = f"{type(e).__name__}: {e} (in {file.path})"
+            self.errors.append(f"{type(e).__name__}: {e} (in {file.path})")
             return []
         finally:
             self.seconds += time.perf_counter() - started
 
     def result(self, found: list[Violation], **stats) -> GateResult:
+        """Findings fail the gate whatever else happened; without findings, a crash or a timeout
+        makes it neutral (a failure under fail_on_error), never a pass."""
         gate = self.gate
-        if self.error:
-            result = GateResult.neutral(gate.id, gate.type, "internal_error", self.error)
-        elif self.timed_out:
-            result = GateResult.neutral(gate.id, gate.type, "timeout", f"gave up after {gate.options.timeout_seconds:g} s "
-                                        "(raise `timeout_seconds` in the gate's options)")
+        found = sorted(found, key=Violation.sort_key)
+        problem = "; ".join(self.errors[:3]) + (f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else "")
+        if self.timed_out:
+            problem = f"gave up after {gate.options.timeout_seconds:g} s (raise `timeout_seconds` in the gate's options)"
+        if found:
+            result = GateResult(gate.id, gate.type, FAIL, tuple(found), error=problem or None)
+        elif problem:
+            result = GateResult.neutral(gate.id, gate.type, "timeout" if self.timed_out else "internal_error", problem)
         else:
-            found = sorted(found, key=Violation.sort_key)
-            result = GateResult(gate.id, gate.type, FAIL if found else PASS, tuple(found))
+            result = GateResult(gate.id, gate.type, PASS)
         stats = {"files_selected": self.selected, "files_scanned": self.scanned, **stats, "violations": len(result.violations)}
+        if self.unjudged:
+            stats["files_not_judged"] = len(self.unjudged)
         return replace(result, stats=stats, duration_ms=round(self.seconds * 1000), description=gate.plugin.summary)
 
 
@@ -158,7 +170,7 @@ def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool 
         for run in wanted:
             kept, covered = _suppress(run.scan(file), found_here, known)
             run.found.extend(kept)
-            used.update(covered)
+            used.update(covered.values())
         reader.after(file)
     results, notes = _finish(runs, baseline, None)
     stale = [s for s in all_suppressions if s not in used and not s.problem(known)]
@@ -171,76 +183,98 @@ def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool 
 
 def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = False,
           baseline: Baseline | None = None) -> Report:
-    """Only the findings the change introduces: present at head, absent at base."""
+    """Only the findings the change introduces: present at head beyond what the base had (and
+    beyond what the baseline accepts for the same content)."""
     runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
     known = _known(gates)
+    accepted = baseline.counts if baseline is not None else Counter()
     head_reader, base_reader = _Reader(change.head), _Reader(change.base)
     everything: dict[str, list[Violation]] = defaultdict(list)  # head findings per gate, for the baseline
-    added_suppressions: list[Suppression] = []
+    listed: list[Suppression] = []  # added by the change, or covering a finding it adds
     stale_added: list[Suppression] = []
+    invalid: list[Suppression] = []
     for fc in change.files:
         head, base = head_reader.read(fc.path), base_reader.read(fc.old_path)
         head_sup, base_sup = suppressions.find(head) if head else (), suppressions.find(base) if base else ()
         used: set[Suppression] = set()
         for run in runs:
             after, covered = _suppress(run.scan(head) if fc.path and run.selects(fc.path) else [], head_sup, known)
-            before, _ = _suppress(run.scan(base) if fc.old_path and run.selects(fc.old_path) else [], base_sup, known)
-            used.update(covered)
+            before, covered_before = _suppress(run.scan(base) if fc.old_path and run.selects(fc.old_path) else [], base_sup, known)
+            used.update(covered.values())
             run.selected += bool(fc.path and run.selects(fc.path))
             everything[run.gate.id].extend(after)
-            run.found.extend(_introduced(after, before, fc.path, fc.added_lines))
+            run.found.extend(_introduced(after, before, fc.path, fc.added_lines, accepted))
+            exercised = _introduced(list(covered), list(covered_before), fc.path, fc.added_lines)
+            listed += [covered[v] for v in exercised]
         added = _added(head_sup, base_sup, fc.path)
-        added_suppressions += added
+        listed += added
+        invalid += [s for s in added if s.problem(known)]
         stale_added += [s for s in added if s not in used and not s.problem(known)]
         head_reader.after(head)
-    results, notes = _finish(runs, baseline, everything, paths={f.path for f in change.files if f.path})
-    invalid = [s for s in added_suppressions if s.problem(known)]
+    results, notes = _finish(runs, None, None)
+    if baseline is not None:
+        notes += _stale_baseline(baseline, everything, {f.path for f in change.files if f.path})
     results.append(_suppression_result(invalid, stale_added, known))
     results += [_change_gate(g, change) for g in gates if g.plugin and not g.plugin.is_file_gate]
     results += [_unimplemented(g) for g in gates if g.plugin is None]
     return Report("check", tuple(_in_spec_order(results, gates)), tuple(head_reader.notes() + notes), fail_on_error,
-                  tuple(sorted(added_suppressions, key=lambda s: s.location)))
+                  tuple(sorted(set(listed), key=lambda s: s.location)))
 
 
-def _finish(runs: list[_GateRun], baseline: Baseline | None, everything: dict | None,
-            paths: set[str] | None = None) -> tuple[list[GateResult], list[Note]]:
-    """Results of the file gates, with the baseline's accepted findings set aside."""
+def _finish(runs: list[_GateRun], baseline: Baseline | None, everything: dict | None) -> tuple[list[GateResult], list[Note]]:
+    """Results of the file gates (with the baseline's accepted findings set aside, in an audit)."""
     results, notes, used = [], [], Counter()
     for run in runs:
         found = run.found
         if baseline is not None:
             found, matched = baseline.split(found)
-            if everything is not None:  # a check: what the baseline matches among all head findings
-                _, matched = baseline.split(everything[run.gate.id])
             used.update(matched)
         results.append(run.result(found, baselined=len(run.found) - len(found)))
+        notes += [Note("not-judged", f"{run.gate.id}: {why}; this gate did not judge the file", path)
+                  for path, why in sorted(run.unjudged.items())]
     if baseline is not None:
-        for gate, path, token, _ in baseline.stale(used, paths):
-            notes.append(Note("stale-baseline", f"baseline entry for {gate} {token!r} matches nothing; "
-                              "run `cogni-review baseline` to shrink it", path))
+        notes += _stale_notes(baseline.stale(used))
     return results, notes
+
+
+def _stale_baseline(baseline: Baseline, everything: dict, paths: set[str]) -> list[Note]:
+    """In a check: baseline entries of the changed files that no head finding matches any more."""
+    used: Counter = Counter()
+    for found in everything.values():
+        used.update(baseline.split(found)[1])
+    return _stale_notes(baseline.stale(used, paths))
+
+
+def _stale_notes(stale) -> list[Note]:
+    return [Note("stale-baseline", f"baseline entry for {gate} {token!r} matches nothing; "
+                 "run `cogni-review baseline` to shrink it", path) for gate, path, token, _ in stale]
 
 
 def _known(gates: list[ResolvedGate]) -> set[str]:
     return {g.type for g in gates} | {g.id for g in gates}
 
 
-def _suppress(found: list[Violation], sups: Iterable[Suppression], known: set[str]) -> tuple[list[Violation], set[Suppression]]:
-    """(findings no valid suppression covers, the suppressions that covered something)."""
+def _suppress(found: list[Violation], sups: Iterable[Suppression], known: set[str]) -> tuple[list[Violation], dict[Violation, Suppression]]:
+    """(findings no valid suppression covers, each covered finding with its suppression)."""
     valid = [s for s in sups if not s.problem(known)]
-    kept, used = [], set()
+    kept, covered = [], {}
     for v in found:
         cover = next((s for s in valid if s.gate in (v.gate_type, v.gate_id) and s.covers(v.line)), None)
         if cover is None:
             kept.append(v)
         else:
-            used.add(cover)
-    return kept, used
+            covered[v] = cover
+    return kept, covered
 
 
-def _introduced(after: list[Violation], before: list[Violation], path: str | None, added_lines) -> list[Violation]:
-    """Head findings beyond the base's count for the same content key, those on added lines first."""
+def _introduced(after: list[Violation], before: list[Violation], path: str | None, added_lines,
+                accepted: Counter | None = None) -> list[Violation]:
+    """Head findings beyond the base's count for the same content key (or beyond what the
+    baseline accepts, if that is more), those on added lines first."""
     counts = Counter((v.gate_id, path, v.token, v.key[3]) for v in before)
+    for key, allowed in (accepted or {}).items():
+        if key[1] == path:
+            counts[key] = max(counts[key], allowed)
     groups: dict[tuple, list[Violation]] = defaultdict(list)
     for v in after:
         groups[v.key].append(v)

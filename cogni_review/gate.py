@@ -44,6 +44,11 @@ TEST_PATHS = (
 DOC_PATHS = ("docs/**", "**/docs/**", "*.md", "*.mdx", "*.rst")
 
 
+class NotJudged(Exception):
+    """Raised by `scan` for a file the gate cannot judge (a Python rule and a file libcst cannot
+    parse): the engine notes the file by name and goes on, so the skip is never silent."""
+
+
 class GateOptions(BaseModel):
     """Typed `with:` options; a misspelt key or a wrong type is a config error.
 

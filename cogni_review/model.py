@@ -72,14 +72,15 @@ class Suppression(Located):
     gate: str  # as written: a gate type or id
     reason: str
     line_text: str
+    trailing: bool = False  # the comment follows code on its line
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.path, self.gate, self.reason, normalize(self.line_text))
 
     def covers(self, line: int) -> bool:
-        """Its own line (a trailing comment) and the next (a comment above the code)."""
-        return line in (self.line, self.line + 1)
+        """A trailing comment covers its own line; a comment on a line of its own, the next."""
+        return line == self.line or (not self.trailing and line == self.line + 1)
 
     def problem(self, known: set[str]) -> str | None:
         """Why this suppression is invalid, or None (`known`: gate types and ids of this run)."""

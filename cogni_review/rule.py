@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from cogni_review.gate import NotJudged
 from cogni_review.model import Location, Violation
 from cogni_review.source import SourceFile
 
@@ -170,14 +171,18 @@ def parse(text: str) -> cst.Module | None:
 
 
 def run(rule: type[Rule], file: SourceFile, options: Any) -> list[Violation]:
-    """The findings of `rule` in `file`, in source order; none for other languages or bad syntax."""
+    """The findings of `rule` in `file`, in source order; none for other languages. A Python file
+    the rule cannot read (bad syntax, nesting too deep) raises NotJudged, which the report notes."""
     if file.language != "python":
         return []
     module = parse(file.text)
     if module is None:
-        return []
+        raise NotJudged("libcst cannot parse it")
     visitor = rule(file, options)
-    module.visit(visitor)
+    try:
+        module.visit(visitor)
+    except RecursionError:
+        raise NotJudged("nested too deeply to walk") from None
     if not visitor.reports:
         return []
     where = _starts(file, module, visitor.reports)

@@ -15,8 +15,8 @@ MARKER = b"cogni:"
 _DIRECTIVE = re.compile(r"cogni:[ \t]*allow\b(?P<rest>[^\r\n]*)")
 _BODY = re.compile(r"[ \t]*(?P<gate>[A-Za-z][A-Za-z0-9_.-]*)?[ \t]*(?:--[ \t]*(?P<reason>.*))?")
 _CLOSERS = re.compile(r"[ \t]*(?:\*/|-->)?[ \t]*$")
-#: in files read as plain text, a directive counts only after one of these on its line
-_COMMENT_OPENERS = re.compile(r"(?:#|//|/\*|\*|--|<!--|;)[^\r\n]*$")
+#: in files read as plain text, a directive counts only right after one of these (white space between)
+_COMMENT_OPENER = re.compile(r"(?:#|//|/\*|\*|--|<!--|;)[ \t]*$")
 
 
 def find(file: SourceFile) -> tuple[Suppression, ...]:
@@ -25,22 +25,29 @@ def find(file: SourceFile) -> tuple[Suppression, ...]:
         return ()
     found = []
     for match in _DIRECTIVE.finditer(file.text):
-        if not _in_comment(file, match.start()):
+        opened = _comment_start(file, match.start())
+        if opened is None:
             continue
         body = _BODY.match(_CLOSERS.sub("", match.group("rest")))
         line, column = file.position(match.start())
+        line_start = match.start() - column + 1
         found.append(Suppression(
             Location(file.path, line, column),
             (body.group("gate") or "") if body else "",
             ((body.group("reason") or "").strip()) if body else "",
             file.line_text(line),
+            trailing=opened > line_start and bool(file.text[line_start:opened].strip()),
         ))
     return tuple(found)
 
 
-def _in_comment(file: SourceFile, offset: int) -> bool:
+def _comment_start(file: SourceFile, offset: int) -> int | None:
+    """Where the comment holding `offset` starts, or None when it is not in a comment. Files read
+    as plain text need the comment opener right before the directive, so a string that merely
+    contains one (`"; cogni: allow ..."`) is not taken for a comment."""
     if file.language != "text" and not file.fallback:
         region = file.region_at(offset)
-        return region is not None and region.kind == "comment"
+        return region.start if region is not None and region.kind == "comment" else None
     line_start = file.text.rfind("\n", 0, offset) + 1
-    return _COMMENT_OPENERS.search(file.text, line_start, offset) is not None
+    opener = _COMMENT_OPENER.search(file.text, line_start, offset)
+    return opener.start() if opener else None

@@ -306,13 +306,16 @@ def test_a_gate_that_crashes_is_neutral_and_fail_on_error_fails(project, monkeyp
     assert audit(project).status == "fail"
 
 
-def test_a_gate_over_its_time_budget_is_neutral_timeout(project) -> None:
+def test_a_gate_over_its_time_budget_is_neutral_timeout_unless_it_already_found_something(project) -> None:
     project.write(".cogni/repo-spec.yaml", SPEC + "  - type: wallet-address-literals\n    with: {timeout_seconds: 0.000001}\n")
     for i in range(3):
-        project.write(f"src/p{i}.ts", f'const to = "{A1}";\n')
-    report = audit(project)
-    (wallet,) = [g for g in report.gates if g.type == "wallet-address-literals"]
+        project.write(f"src/p{i}.ts", f"// {A1} is documented here, not used\n")
+    (wallet,) = [g for g in audit(project).gates if g.type == "wallet-address-literals"]
     assert (wallet.status, wallet.neutral_reason) == ("neutral", "timeout")
+    assert wallet.error.startswith("gave up after 1e-06 s")
+    project.write("src/p0.ts", f'const to = "{A1}";\n')
+    (wallet,) = [g for g in audit(project).gates if g.type == "wallet-address-literals"]
+    assert (wallet.status, [v.path for v in wallet.violations]) == ("fail", ["src/p0.ts"])
     assert wallet.error.startswith("gave up after 1e-06 s")
 
 
@@ -351,3 +354,54 @@ def test_a_rule_that_landed_on_the_base_after_the_branch_point_applies(project) 
     project.commit("govern donations too", **{".cogni/repo-spec.yaml": stricter})
     report = check(project, "main", "feature")
     assert found(report) == [("widget-payment-reason", "src/rewards.ts", 1, "system_donation")]
+
+
+def test_one_strange_file_does_not_hide_the_rest(project) -> None:
+    """A file a Python rule cannot walk is noted by name; the gate's other findings stand."""
+    rules = SPEC + "  - type: integer-money\n    with: {paths: ['app/**']}\n"
+    project.commit("rules", **{".cogni/repo-spec.yaml": rules})
+    project.git("checkout", "-q", "-b", "feature")
+    deep = "credits = (" + " + ".join(["1"] * 3000) + ")\n"
+    project.commit("work", **{"app/deep.py": deep, "app/refund.py": "refund_credits = 0.1 * 3\n"})
+    report = check(project)
+    assert found(report) == [("integer-money", "app/refund.py", 1, "refund_credits")]
+    assert ("not-judged", "app/deep.py") in {(n.kind, n.path) for n in report.notes}
+
+
+def test_an_existing_suppression_does_not_cover_what_a_change_adds_next_to_it(project) -> None:
+    burn = "0x000000000000000000000000000000000000dEaD"
+    project.commit("burn", **{"src/burn.ts": f'const BURN = "{burn}"; // cogni: allow wallet-address-literals -- burn address\n'})
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("next to it", **{"src/burn.ts": f'const BURN = "{burn}"; // cogni: allow wallet-address-literals -- burn address\n'
+                                                   f'const TREASURY = "{A1}";\n'})
+    assert found(check(project)) == [("wallet-address-literals", "src/burn.ts", 2, A1)]
+
+
+def test_a_suppression_exercised_by_new_code_is_listed_for_review(project) -> None:
+    project.commit("old", **{"src/a.ts": "// cogni: allow wallet-address-literals -- the DAO's published burn address\n\n"})
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("use it", **{"src/a.ts": f'// cogni: allow wallet-address-literals -- the DAO\'s published burn address\nconst B = "{A1}";\n'})
+    report = check(project)
+    assert found(report) == []
+    assert [(s.path, s.line, s.reason) for s in report.suppressions] == [("src/a.ts", 1, "the DAO's published burn address")]
+
+
+def test_the_baseline_does_not_absorb_a_new_copy_in_a_check(project) -> None:
+    project.commit("debt", **{"src/t.ts": f'export const T = "{A1}";\n'})
+    Workspace.open(str(project.root), None).write_baseline()
+    project.commit("baseline")
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("copy", **{"src/t.ts": f'export const T = "{A1}";\n  export const T = "{A1}";\n'})
+    assert found(check(project)) == [("wallet-address-literals", "src/t.ts", 2, A1)]
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        pytest.param("src/App.vue", f'const t = "{A1}"; const n = "cogni: allow wallet-address-literals -- fine";\n', id="vue-string"),
+        pytest.param("src/broken.tsx", f'const t = "{A1}"; const n = "cogni: allow wallet-address-literals -- fine"; <\n', id="unparsable-tsx-string"),
+    ],
+)
+def test_a_directive_inside_a_string_is_not_a_suppression_in_plain_text_either(project, path, code) -> None:
+    project.write(path, code)
+    assert found(audit(project)) == [("wallet-address-literals", path, 1, A1)]

@@ -8,6 +8,7 @@ import pytest
 
 from cogni_review import catalog, config
 from cogni_review.errors import ConfigError
+from cogni_review.gate import NotJudged
 from cogni_review.source import SourceFile
 
 PLUGINS = catalog.discover(*catalog.builtin_dirs())
@@ -50,11 +51,16 @@ def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int,
         pytest.param("balances[key] = total / n", [(1, 17, "balances")], id="subscript-target"),
         pytest.param("rate, credits = 0.5, 100", [], id="tuple-pairs-element-wise"),
         pytest.param("obj.ratio = 0.5\ncredits = usd * obj.ratio", [], id="attribute-is-not-the-local"),
-        pytest.param("credits = 100 /", [], id="unparsable-is-not-judged"),
     ],
 )
 def test_integer_money(code: str, expected: list[tuple[int, int, str]]) -> None:
     assert findings("integer-money", "billing/pricing.py", code) == expected
+
+
+def test_unparsable_python_is_not_judged_and_says_so() -> None:
+    plugin = PLUGINS["integer-money"]
+    with pytest.raises(NotJudged, match="libcst cannot parse it"):
+        list(plugin.module.scan(SourceFile("billing/pricing.py", b"credits = 100 /"), plugin.options_model()))
 
 
 def test_integer_money_message() -> None:
