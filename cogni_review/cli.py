@@ -22,17 +22,8 @@ FORMATS = ("text", "json", "github", "sarif")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--spec", help=f"the spec file (default {config.DEFAULT_SPEC} in the repository)")
-    common.add_argument("--repo", default=".", help="the repository (default: the current directory)")
-    common.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
-    common.add_argument("--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
-    common.add_argument("--outputs", metavar="FILE",
-                        help="append status=, violations= and sarif-file= lines to FILE (a CI step's outputs)")
-    common.add_argument("--fail-on", choices=("fail", "neutral"), default="fail",
-                        help="exit 1 on a failed gate (default), or on a neutral one too")
-    common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    parser = argparse.ArgumentParser(prog="cogni-review", parents=[common],
+    top, common = _common(defaults=True), _common(defaults=False)
+    parser = argparse.ArgumentParser(prog="cogni-review", parents=[top],
                                      description="Governance gate for DAO-run codebases.")
     parser.add_argument("--version", action="version", version=f"cogni-review {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -58,6 +49,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docs_cmd.add_argument("--write", metavar="README", help="replace the generated section of this file")
     sub.add_parser("demo", parents=[common], help="watch the gate catch a real violation in the bundled billing service")
     return parser.parse_args(argv)
+
+
+def _common(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. Only the top level holds the
+    defaults, so `cogni-review --repo X audit` and `cogni-review audit --repo X` mean the same."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=None if defaults else argparse.SUPPRESS)
+
+    def option(*names: str, default=None, **kw) -> None:
+        common.add_argument(*names, **kw, **({"default": default} if defaults else {}))
+
+    option("--spec", help=f"the spec file (default {config.DEFAULT_SPEC} in the repository)")
+    option("--repo", default=".", help="the repository (default: the current directory)")
+    option("--format", choices=FORMATS, default="text", help="output format (default text)")
+    option("--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE")
+    option("--outputs", metavar="FILE", help="append status=, violations= and sarif-file= lines to FILE (a CI step's outputs)")
+    option("--fail-on", choices=("fail", "neutral"), default="fail", help="exit 1 on a failed gate (default), or on a neutral one too")
+    option("--debug", action="store_true", default=False, help="show tracebacks of internal errors")
+    return common
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterable
 
+from cogni_review import globs
 from cogni_review.globs import matches_any
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
@@ -48,5 +49,14 @@ class Confinement:
                 yield file.violation(match, message, hint)
 
 
-def where(globs: tuple[str, ...]) -> str:
-    return ", ".join(globs) if globs else "nowhere"
+def governed(tokens: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Options validator for a token -> globs map: no blank token, every glob compiles."""
+    for token, allowed in tokens.items():
+        if not token.strip():
+            raise ValueError("a governed token may not be empty or blank")
+        globs.check(allowed)
+    return tokens
+
+
+def where(allowed: tuple[str, ...]) -> str:
+    return ", ".join(allowed) if allowed else "nowhere"

@@ -13,6 +13,9 @@ from cogni_review.errors import GitError
 from cogni_review.git import Repository, Snapshot
 
 ADDED, MODIFIED, DELETED, RENAMED, COPIED, TYPE_CHANGED = "added", "modified", "deleted", "renamed", "copied", "type-changed"
+#: the change's own `.gitattributes` must not shrink what is measured or shown (`* -diff`,
+#: textconv filters): every file is diffed as text, as itself
+TEXT_DIFF = ("-M", "--text", "--no-textconv", "--no-color", "--no-ext-diff")
 _STATUS = {"A": ADDED, "M": MODIFIED, "D": DELETED, "R": RENAMED, "C": COPIED, "T": TYPE_CHANGED}
 
 
@@ -49,7 +52,7 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
     revs = [base] if head is None else [base, head]
     cached = ["--cached"] if head is None else []
     statuses = _name_status(repo.run("diff", *cached, "-M", "-z", "--name-status", "--no-ext-diff", *revs))
-    patch = repo.run("diff", *cached, "-M", "--no-color", "--no-ext-diff", *revs, raw=True)
+    patch = repo.run("diff", *cached, *TEXT_DIFF, *revs, raw=True)
     hunks = _hunks(patch)
     files = tuple(_with_hunks(f, hunks) for f in statuses)
     return Change(base_snap, head_snap, files, len(patch), base_snap.label, head_snap.label)
@@ -113,5 +116,5 @@ def text(repo: Repository, base: str, head: str | None, paths: list[str], limit:
     """The unified diff of `paths` alone (the policy files a change touches), cut at `limit` characters."""
     cached = ["--cached"] if head is None else []
     revs = [base] if head is None else [base, head]
-    out = repo.run("diff", *cached, "-M", "--no-color", "--no-ext-diff", *revs, "--", *paths)
+    out = repo.run("diff", *cached, *TEXT_DIFF, *revs, "--", *paths)
     return out if len(out) <= limit else out[:limit] + f"\n... ({len(out) - limit} more characters)\n"

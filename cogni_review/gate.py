@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cogni_review import globs
 from cogni_review.globs import GlobSet
 from cogni_review.model import FAIL, NEUTRAL, PASS, Violation
 
@@ -66,6 +67,11 @@ class FileGateOptions(GateOptions):
 
     paths: tuple[str, ...] = ("**",)
     exclude: tuple[str, ...] = ()
+
+    @field_validator("paths", "exclude")
+    @classmethod
+    def _globs(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return globs.check(patterns)
 
     def selects(self, path: str) -> bool:
         return self._selector(path)

@@ -50,6 +50,16 @@ def _compiled(patterns: tuple[str, ...]):
     return decide
 
 
+def check(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The patterns, if each compiles; a ValueError naming the first that does not."""
+    for pattern in patterns:
+        try:
+            re.compile(translate(pattern.lstrip("!")))
+        except re.error as e:
+            raise ValueError(f"bad glob {pattern!r}: {e}") from None
+    return tuple(patterns)
+
+
 def translate(pattern: str) -> str:
     """The regular expression (anchored at both ends) for one glob."""
     pattern = pattern.strip()

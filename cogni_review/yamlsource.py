@@ -16,6 +16,7 @@ from cogni_review.errors import ConfigError
 #: nodes visited with aliases expanded; far above any honest spec, far below a "billion laughs"
 MAX_NODES = 200_000
 
+_PLAIN_TAGS = frozenset()
 Path = tuple  # a key path: ("gates", 2, "with", "exclude")
 
 
@@ -93,6 +94,9 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag not in _PLAIN_TAGS and not node.tag.startswith("tag:yaml.org,2002:"):
+            raise ConfigError(f"{self.source}:{node.start_mark.line + 1}: {format_path(path)}: "
+                              f"unknown tag {node.tag!r}; write the value without it")
         return self._scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict:
@@ -129,7 +133,10 @@ class _Builder:
         return self.merged[id(node)]
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
-        value = self.loader.construct_object(node, deep=True)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as e:  # an unknown tag (`!foo bar`), a malformed timestamp...
+            raise ConfigError(_yaml_error(e, self.source)) from None
         if isinstance(value, int) and not isinstance(value, bool) and node.style is None:
             raw = node.value
             if raw.lower().startswith(("0x", "-0x", "+0x")):

@@ -24,7 +24,7 @@ from typing import Iterable
 
 from pydantic import field_validator
 
-from cogni_review.confinement import Confinement, where
+from cogni_review.confinement import Confinement, governed, where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
@@ -34,13 +34,7 @@ class Options(FileGateOptions):
     literals: dict[str, tuple[str, ...]] = {}
     exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
 
-    @field_validator("literals")
-    @classmethod
-    def _not_blank(cls, literals: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for literal in literals:
-            if not literal.strip():
-                raise ValueError("a governed literal may not be empty or blank")
-        return literals
+    _governed = field_validator("literals")(governed)
 
     @cached_property
     def confinement(self) -> Confinement:

@@ -27,9 +27,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Iterable
 
-from pydantic import ValidationInfo, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
-from cogni_review.confinement import Confinement, where
+from cogni_review import globs
+from cogni_review.confinement import Confinement, governed, where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions, spec_of
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
@@ -43,6 +44,9 @@ class Options(FileGateOptions):
     env_modules: tuple[str, ...] = ("src/shared/env/**",)
     keys: dict[str, tuple[str, ...]] = {}
     exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
+
+    _governed = field_validator("keys")(governed)
+    _env_globs = field_validator("env_modules")(lambda cls, patterns: globs.check(patterns))
 
     @model_validator(mode="before")
     @classmethod

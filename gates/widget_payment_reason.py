@@ -24,7 +24,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Iterable
 
-from cogni_review.confinement import Confinement, where
+from pydantic import field_validator
+
+from cogni_review.confinement import Confinement, governed, where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
@@ -39,6 +41,8 @@ RAILS = (
 class Options(FileGateOptions):
     reasons: dict[str, tuple[str, ...]] = {"widget_payment": RAILS}
     exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
+
+    _governed = field_validator("reasons")(governed)
 
     @cached_property
     def confinement(self) -> Confinement:

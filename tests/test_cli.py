@@ -157,3 +157,16 @@ def test_internal_error_is_exit_3_without_traceback(project, run_cli, monkeypatc
 def test_module_entry_point_and_version() -> None:
     done = subprocess.run([sys.executable, "-m", "cogni_review", "--version"], capture_output=True, text=True)
     assert (done.returncode, done.stdout.strip()) == (0, "cogni-review 0.1.0")
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_common_options_work_before_or_after_the_command(project, run_cli, tmp_path, monkeypatch, order) -> None:
+    project.write("src/pay.ts", f'const to = "{A1}";\n')
+    monkeypatch.chdir(tmp_path)  # not the repository: --repo must be honoured
+    argv = ["--repo", str(project.root), "--format", "json", "audit"] if order == "before" else \
+        ["audit", "--repo", str(project.root), "--format", "json"]
+    code, out, _ = run_cli(*argv)
+    assert code == 1 and json.loads(out)["status"] == "fail"
+    code, _, err = run_cli(*(["--spec", str(tmp_path / "missing.yaml"), "audit"] if order == "before" else
+                             ["audit", "--spec", str(tmp_path / "missing.yaml")]), "--repo", str(project.root))
+    assert code == 2 and "missing.yaml: no spec found" in err

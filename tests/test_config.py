@@ -131,6 +131,13 @@ def test_options_of_unimplemented_gates_are_not_judged() -> None:
         pytest.param("gates:\n  - with: {a: 1}\n", "spec.yaml:2: gates[0].type: required key is missing", id="gate-without-type"),
         pytest.param("fail_on_error: maybe\n", "spec.yaml:1: fail_on_error: Input should be a valid boolean", id="bad-bool"),
         pytest.param("providers:\n  openrouter:\n    api_key_env: [A, B]\n", "spec.yaml:3: providers.openrouter.api_key_env", id="bad-provider"),
+        pytest.param("intent: !custom thing\n", "spec.yaml:1: intent: unknown tag '!custom'", id="unknown-tag"),
+        pytest.param("gates:\n  - type: wallet-address-literals\n    with: {paths: ['[z-a]']}\n",
+                     "spec.yaml:3: gates[0].with.paths: Value error, bad glob '[z-a]'", id="bad-glob"),
+        pytest.param("gates:\n  - type: provider-api-key-usage\n    with: {keys: {'': []}}\n",
+                     "spec.yaml:3: gates[0].with.keys: Value error, a governed token may not be empty", id="blank-key"),
+        pytest.param("gates:\n  - type: widget-payment-reason\n    with: {reasons: {credits_purchase: ['src/[z-a]']}}\n",
+                     "spec.yaml:3: gates[0].with.reasons: Value error, bad glob 'src/[z-a]'", id="bad-rail-glob"),
     ],
 )
 def test_yaml_and_shape_errors_name_the_line(text: str, expected: str) -> None:
