@@ -7,7 +7,7 @@ added line numbers; the diff's size is measured from the unified diff's bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cogni_review.errors import GitError
 from cogni_review.git import Repository, Snapshot
@@ -35,16 +35,10 @@ class Change:
     head: Snapshot
     files: tuple[FileChange, ...]
     diff_bytes: int
-    base_label: str = ""
-    head_label: str = ""
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def lines_changed(self) -> int:
         return sum(f.lines_added + f.lines_removed for f in self.files)
-
-    def file(self, path: str) -> FileChange | None:
-        return next((f for f in self.files if f.path == path), None)
 
 
 def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, head_snap: Snapshot) -> Change:
@@ -55,7 +49,7 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
     patch = repo.run("diff", *cached, *TEXT_DIFF, *revs, raw=True)
     hunks = _hunks(patch)
     files = tuple(_with_hunks(f, hunks) for f in statuses)
-    return Change(base_snap, head_snap, files, len(patch), base_snap.label, head_snap.label)
+    return Change(base_snap, head_snap, files, len(patch))
 
 
 def _name_status(out: str) -> list[FileChange]:

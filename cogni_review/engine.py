@@ -28,6 +28,9 @@ from cogni_review.source import SourceFile
 #: never judged: the policy itself names the tokens it governs
 NEVER_SCANNED = (".cogni/**", ".git/**")
 SUPPRESSIONS = "suppressions"
+#: binary files by their nature, counted in one note; any other binary file is named
+MEDIA = frozenset("png jpg jpeg gif webp ico bmp tiff avif svgz pdf woff woff2 ttf otf eot zip gz tgz bz2 xz 7z "
+                  "jar war wasm mp3 mp4 wav ogg webm mov avi so dylib dll exe bin dat db sqlite pyc class".split())
 
 
 def scannable(path: str) -> bool:
@@ -78,7 +81,7 @@ class _GateRun:
         goes on with the others, so one strange file cannot hide the findings of the rest."""
         if file is None or self.timed_out:
             return []
-        if self.prefilter is not None and not self.prefilter.search(file.data):
+        if self.prefilter is not None and not self.prefilter.search(file.utf8):
             return []
         if self.seconds > self.gate.options.timeout_seconds:
             self.timed_out = True
@@ -122,7 +125,7 @@ class _Reader:
     """Reads files of one snapshot for one run, remembering what could not be judged and why."""
 
     snapshot: Snapshot
-    binary: int = 0
+    binary: list = field(default_factory=list)
     fallbacks: dict = field(default_factory=dict)
 
     def read(self, path: str | None) -> SourceFile | None:
@@ -133,20 +136,23 @@ class _Reader:
             return None
         file = SourceFile(path, data)
         if file.is_binary:
-            self.binary += 1
+            self.binary.append(path)
             return None
         return file
 
     def after(self, file: SourceFile | None) -> None:
-        if file is not None and "_regions" in file.__dict__ and file.fallback:
+        if file is not None and file.parsed and file.fallback:
             self.fallbacks[file.path] = file.fallback
 
     def notes(self) -> list[Note]:
         notes = [Note("plain-text", why, path) for path, why in sorted(self.fallbacks.items())]
         for path, why in sorted(getattr(self.snapshot, "skipped", {}).items()):
             notes.append(Note("not-scanned", f"{why}, not followed", path))
-        if self.binary:
-            notes.append(Note("not-scanned", f"{self.binary} binary file(s) not scanned as text"))
+        media = [p for p in self.binary if p.rsplit(".", 1)[-1].lower() in MEDIA]
+        notes += [Note("not-scanned", "binary (a NUL byte and no text encoding), not scanned as text", p)
+                  for p in self.binary if p not in media]
+        if media:
+            notes.append(Note("not-scanned", f"{len(media)} image, font, archive or other media file(s) not scanned as text"))
         return notes
 
 

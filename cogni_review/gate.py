@@ -1,6 +1,6 @@
 """The gate contract: what a gate module provides, and what it is handed.
 
-A gate is a module in `gates/` (or a user's `.cogni/gates/`) named after its type
+A gate is a module in `gates/` (or, for Python rules, `rules/`) named after its type
 (`wallet_address_literals.py` is `wallet-address-literals`). Its docstring is its documentation:
 first line what it flags, then `Why:`, `Instead:` and `Options:`. It defines `Options`
 (a `GateOptions`) and one of:
@@ -41,6 +41,10 @@ TEST_PATHS = (
     "**/*.spec.*",
     "**/mocks/**",
     "**/__mocks__/**",
+    "cypress/**",
+    "**/e2e/**",
+    "**/*.cy.*",
+    "**/*.stories.*",
 )
 DOC_PATHS = ("docs/**", "**/docs/**", "*.md", "*.mdx", "*.rst")
 

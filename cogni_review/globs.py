@@ -19,9 +19,6 @@ class GlobSet:
 
     patterns: tuple[str, ...]
 
-    def matches(self, path: str) -> bool:
-        return _compiled(self.patterns)(path)
-
     def matcher(self):
         """The compiled test, for hot loops: `matcher()(path) -> bool`."""
         return _compiled(tuple(self.patterns))

@@ -36,7 +36,8 @@ _LANGUAGES = {
     **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
     ".tsx": "tsx",
     ".sql": "sql",
-    **dict.fromkeys((".md", ".mdx", ".markdown", ".rst", ".txt", ".adoc"), "docs"),
+    # MDX pages export and render JSX (a Next.js `page.mdx` is code): read as plain text, not docs
+    **dict.fromkeys((".md", ".markdown", ".rst", ".txt", ".adoc"), "docs"),
 }
 
 
@@ -77,8 +78,7 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
     if language not in _TREE_SITTER_GRAMMARS:
         return False
     line_start = text.rfind("\n", 0, offset) + 1
-    before = text[line_start:offset]
-    if "//" in before or "<!--" in before or "-->" in before:
+    if any(text.find(opener, line_start, offset) >= 0 for opener in ("//", "<!--", "-->")):
         return False
     opened = text.rfind("/*", 0, offset)
     return opened < 0 or text.find("*/", opened + 2, offset) >= 0

@@ -17,6 +17,15 @@ from cogni_review.model import Location, Violation
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 BINARY_SNIFF = 8192
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_WIDE_BOMS = tuple(bom for bom, _ in _BOMS[1:])
+QUICK_CHECKS = 64  # more matches than this in one file: parse it once instead of looking back each time
 LONG_LINE = 2000  # longer lines (minified code) are keyed by the text around a finding
 WINDOW = 200
 
@@ -37,12 +46,23 @@ class SourceFile:
 
     @cached_property
     def is_binary(self) -> bool:
+        """A NUL byte early on, in a file that is not source code by its name nor UTF-16/32 by its
+        byte-order mark. Source code is always read as text, whatever bytes it holds."""
+        if self.language != "text" or self.data.startswith(_WIDE_BOMS):
+            return False
         return b"\0" in self.data[:BINARY_SNIFF]
 
     @cached_property
     def text(self) -> str:
-        data = self.data[3:] if self.data.startswith(b"\xef\xbb\xbf") else self.data
-        return data.decode("utf-8", errors="replace")
+        for bom, codec in _BOMS:
+            if self.data.startswith(bom):
+                return self.data[len(bom):].decode(codec, errors="replace")
+        return self.data.decode("utf-8", errors="replace")
+
+    @cached_property
+    def utf8(self) -> bytes:
+        """The bytes to prefilter: the file itself, or its text re-encoded when it is UTF-16/32."""
+        return self.text.encode("utf-8", errors="replace") if self.data.startswith(_WIDE_BOMS) else self.data
 
     @cached_property
     def language(self) -> str:
@@ -60,6 +80,11 @@ class SourceFile:
     @property
     def regions(self) -> tuple[regions.Region, ...]:
         return self._regions[0]
+
+    @property
+    def parsed(self) -> bool:
+        """Whether the file's regions were needed (and so computed) during this run."""
+        return "_regions" in self.__dict__
 
     @property
     def fallback(self) -> str | None:
@@ -94,7 +119,9 @@ class SourceFile:
         if not found:
             return []
         if code_only:
-            found = [m for m in found if regions.certainly_code(self.language, text, m.start()) or not self.in_comment(m.start())]
+            quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
+            found = [m for m in found if (quick and regions.certainly_code(self.language, text, m.start()))
+                     or not self.in_comment(m.start())]
         return [self._token(m) for m in found]
 
     def in_comment(self, offset: int) -> bool:

@@ -21,7 +21,7 @@ _COMMENT_OPENER = re.compile(r"(?:#|//|/\*|\*|--|<!--|;)[ \t]*$")
 
 def find(file: SourceFile) -> tuple[Suppression, ...]:
     """Every suppression directive in the file's comments (or comment-looking text, for plain text)."""
-    if MARKER not in file.data or file.is_binary:
+    if MARKER not in file.utf8 or file.is_binary:
         return ()
     found = []
     for match in _DIRECTIVE.finditer(file.text):

@@ -9,7 +9,7 @@ pass it down as data; keep test fixtures under the test paths.
 
 Options:
   paths: files judged (default `src/**`)
-  exclude: files never judged (default: tests and mocks by convention)
+  exclude: files never judged (default: tests, mocks, end-to-end tests and stories by convention)
   allow: addresses allowed anyway, compared case-insensitively (default none)
 
 An address is `0x` followed by exactly 40 hex digits and not part of a longer hex string or

@@ -405,3 +405,29 @@ def test_the_baseline_does_not_absorb_a_new_copy_in_a_check(project) -> None:
 def test_a_directive_inside_a_string_is_not_a_suppression_in_plain_text_either(project, path, code) -> None:
     project.write(path, code)
     assert found(audit(project)) == [("wallet-address-literals", path, 1, A1)]
+
+
+def test_encodings_and_stray_nul_bytes_do_not_hide_code(project) -> None:
+    project.write("src/nul.ts", f'// \x00 a stray NUL byte\nconst a = "{A1}";\n')
+    project.write("src/wide.ts", f'const b = "{A2}";\n'.encode("utf-16"))
+    project.write("src/wide.sql", f"SELECT '{A2}';\n".encode("utf-16-be").join([b"\xfe\xff", b""]))
+    project.write("src/blob.dat2", b"\x00\x01" + A1.encode())
+    report = audit(project)
+    assert found(report) == [
+        ("wallet-address-literals", "src/nul.ts", 2, A1),
+        ("wallet-address-literals", "src/wide.sql", 1, A2),
+        ("wallet-address-literals", "src/wide.ts", 1, A2),
+    ]
+    assert ("not-scanned", "src/blob.dat2") in {(n.kind, n.path) for n in report.notes}
+
+
+def test_an_mdx_page_is_code(project) -> None:
+    project.write("src/app/pay/page.mdx", f'export const TREASURY = "{A1}"\n\n# Pay\n\n<Pay to={{TREASURY}} />\n')
+    assert found(audit(project)) == [("wallet-address-literals", "src/app/pay/page.mdx", 1, A1)]
+
+
+def test_thousands_of_addresses_on_one_minified_line(project) -> None:
+    addresses = [f"0x{i:040x}" for i in range(1, 3001)]
+    project.write("src/table.js", "const t=[" + ",".join(f'"{a}"' for a in addresses) + "];/* end */\n")
+    report = audit(project)
+    assert [v.token for v in report.violations] == addresses

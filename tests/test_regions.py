@@ -301,7 +301,7 @@ def test_unknown_language(language: str) -> None:
         pytest.param("ui/App.tsx", "tsx", id="tsx"),
         pytest.param("db/001_init.SQL", "sql", id="sql-upper"),
         pytest.param("README.md", "docs", id="md"),
-        pytest.param("docs/page.mdx", "docs", id="mdx"),
+        pytest.param("app/page.mdx", "text", id="mdx-is-code"),
         pytest.param("notes.markdown", "docs", id="markdown"),
         pytest.param("index.rst", "docs", id="rst"),
         pytest.param("LICENSE.txt", "docs", id="txt"),
