@@ -166,6 +166,8 @@ def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool 
     used: set[Suppression] = set()
     for path in snapshot.paths():
         wanted = [run for run in runs if run.selects(path)]
+        if not wanted:  # no gate judges it: not even read
+            continue
         for run in wanted:
             run.selected += 1
         file = reader.read(path)
@@ -193,7 +195,9 @@ def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = Fa
     beyond what the baseline accepts for the same content)."""
     runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
     known = _known(gates)
-    accepted = baseline.counts if baseline is not None else Counter()
+    accepted: dict[str, Counter] = defaultdict(Counter)  # path -> the baseline's counts there
+    for key, count in (baseline.counts if baseline is not None else {}).items():
+        accepted[key[1]][key] = count
     head_reader, base_reader = _Reader(change.head), _Reader(change.base)
     everything: dict[str, list[Violation]] = defaultdict(list)  # head findings per gate, for the baseline
     listed: list[Suppression] = []  # added by the change, or covering a finding it adds
@@ -209,7 +213,7 @@ def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = Fa
             used.update(covered.values())
             run.selected += bool(fc.path and run.selects(fc.path))
             everything[run.gate.id].extend(after)
-            run.found.extend(_introduced(after, before, fc.path, fc.added_lines, accepted))
+            run.found.extend(_introduced(after, before, fc.path, fc.added_lines, accepted.get(fc.path)))
             exercised = _introduced(list(covered), list(covered_before), fc.path, fc.added_lines)
             listed += [covered[v] for v in exercised]
         added = _added(head_sup, base_sup, fc.path)
@@ -276,11 +280,10 @@ def _suppress(found: list[Violation], sups: Iterable[Suppression], known: set[st
 def _introduced(after: list[Violation], before: list[Violation], path: str | None, added_lines,
                 accepted: Counter | None = None) -> list[Violation]:
     """Head findings beyond the base's count for the same content key (or beyond what the
-    baseline accepts, if that is more), those on added lines first."""
+    baseline accepts in this file, if that is more), those on added lines first."""
     counts = Counter((v.gate_id, path, v.token, v.key[3]) for v in before)
     for key, allowed in (accepted or {}).items():
-        if key[1] == path:
-            counts[key] = max(counts[key], allowed)
+        counts[key] = max(counts[key], allowed)
     groups: dict[tuple, list[Violation]] = defaultdict(list)
     for v in after:
         groups[v.key].append(v)

@@ -58,15 +58,20 @@ class Workspace:
         return catalog.resolve(loaded, catalog.discover(*catalog.builtin_dirs()))
 
     def audit(self, rev: str | None = None, *, use_baseline: bool = True) -> Report:
+        notes: list[Note] = []
         if rev is None:
             loaded = config.load(self.spec_path)
             snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
         else:
             snapshot = self._repo().revision(rev)
             loaded = None if self.spec_explicit else self._spec_at(snapshot, required=not self.spec_path.is_file())
-            loaded = loaded or config.load(self.spec_path)  # the revision has none: the working tree's
+            if loaded is None and not self.spec_explicit:
+                notes.append(Note("spec-source", f"{rev} has no spec; the working tree's was enforced",
+                                  self.spec_in_repo or ""))
+            loaded = loaded or config.load(self.spec_path)
         accepted = _baseline_at(snapshot) if use_baseline else None
-        return engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error, baseline=accepted)
+        report = engine.audit(self.gates(loaded), snapshot, fail_on_error=loaded.spec.fail_on_error, baseline=accepted)
+        return replace(report, notes=tuple(notes) + report.notes)
 
     def write_baseline(self) -> tuple[Path, int]:
         """Accept every current finding: write `.cogni/baseline.json`; returns (path, entries)."""

@@ -29,7 +29,7 @@ class Options(GateOptions):
 def check(change: Change, options: Options) -> Verdict:
     files, size = len(change.files), change.diff_bytes
     kb = size / 1024
-    stats = {"changed_files": files, "total_diff_bytes": size}
+    stats = {"changed_files": files, "total_diff_bytes": size, "lines_changed": change.lines_changed}
     if files > options.max_changed_files:
         return Verdict.failed(f"{files} files changed; limit {options.max_changed_files}", **stats)
     if size > options.max_total_diff_kb * 1024:

@@ -176,7 +176,7 @@ def test_review_limits_measure_the_diff_exactly(project) -> None:
     (limits,) = [g for g in report.gates if g.id == "review_limits"]
     diff = subprocess.run(["git", "diff", "-M", "main", "feature"], cwd=project.root, capture_output=True, check=True).stdout
     assert limits.status == "fail"
-    assert limits.stats == {"changed_files": 11, "total_diff_bytes": len(diff)}
+    assert limits.stats == {"changed_files": 11, "total_diff_bytes": len(diff), "lines_changed": 11 * 50}
     assert limits.message == "11 files changed; limit 10"
 
 

@@ -329,7 +329,9 @@ def test_history_without_a_spec_uses_the_working_trees_and_says_so(repo) -> None
     assert [(n.kind, n.message) for n in report.notes] == [
         ("spec-source", "neither revision has a spec; the working tree's was enforced")
     ]
-    assert found(audit(repo, rev=old)) == []
+    old_audit = audit(repo, rev=old)
+    assert found(old_audit) == []
+    assert [(n.kind, n.path) for n in old_audit.notes] == [("spec-source", ".cogni/repo-spec.yaml")]
     assert found(audit(repo, rev="HEAD")) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
 
 
