@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cogni_review import __version__, catalog, config, engine, explain
 from cogni_review.errors import CogniError, ConfigError
-from cogni_review.model import FAIL, NEUTRAL, Report
+from cogni_review.model import Report
 from cogni_review.starter import TEMPLATE
 from cogni_review.workspace import Workspace
 
@@ -127,9 +127,7 @@ def emit(report: Report, args: argparse.Namespace) -> int:
         from cogni_review.reporters import github
 
         append(Path(os.environ["GITHUB_STEP_SUMMARY"]), github.render_summary(report))
-    if report.status == FAIL or (args.fail_on == "neutral" and report.status == NEUTRAL):
-        return 1
-    return 0
+    return report.exit_code(args.fail_on)
 
 
 def write(path: Path, text: str) -> None:
@@ -151,7 +149,7 @@ def append(path: Path, text: str) -> None:
 def run_validate(args: argparse.Namespace) -> int:
     path = Path(args.file or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
     loaded = config.load(path)
-    gates = catalog.resolve(loaded, catalog.discover(*catalog.builtin_dirs()))
+    gates = catalog.resolve(loaded, catalog.builtins())
     described = ", ".join(f"{g.id} ({g.type}{'' if g.plugin else ', not implemented here'})" for g in gates)
     print(f"{path}: valid; gates: {described or 'none'}")
     return 0
@@ -167,21 +165,24 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    plugins = catalog.discover(*catalog.builtin_dirs())
-    sys.stdout.write(explain.render(plugins, args.gate))
+    workspace = Workspace.open(args.repo, args.spec)
+    resolved, where = [], ""
+    if workspace.spec.path.is_file():  # this repository's options in force, when it has a spec
+        resolved, where = workspace.gates(config.load(workspace.spec.path)), "this repository"
+    sys.stdout.write(explain.render(catalog.builtins(), args.gate, resolved, where))
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    for plugin in catalog.discover(*catalog.builtin_dirs()).values():
-        print(f"{plugin.type:28} {plugin.summary}")
+    for file in catalog.builtins().values():
+        print(f"{file.type:28} {file.plugin.summary}")
     return 0
 
 
 def run_docs(args: argparse.Namespace) -> int:
     from cogni_review import docs
 
-    plugins = catalog.discover(*catalog.builtin_dirs())
+    plugins = [file.plugin for file in catalog.builtins().values()]
     if not args.write:
         sys.stdout.write(docs.reference(plugins))
         return 0

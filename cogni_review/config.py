@@ -127,10 +127,6 @@ class LoadedSpec(BaseModel):
     spec: Spec
     document: Document
 
-    @property
-    def source(self) -> str:
-        return self.document.source
-
 
 def load(path: str | Path) -> LoadedSpec:
     """Read and validate a spec file; a missing file says how to start one."""

@@ -1,8 +1,10 @@
 """Tokens confined to places: each governed token may appear in code only where its globs allow.
 
-The mechanism behind the reason and provider-key gates (and `literal-allowlist`): tokens match
-as whole words (`credits_purchase_v2` is not `credits_purchase`), in code and string literals,
-never in comments or docstrings.
+The one mechanism behind the payment-reason, provider-key and literal-allowlist gates: each is
+a preset, an `Options` subclass that says which tokens are governed and how to word a finding,
+with this module's `candidates` and `scan` as its hooks. Tokens match as whole words
+(`credits_purchase_v2` is not `credits_purchase`), in code and string literals, never in
+comments or docstrings.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable
+from typing import Iterable
 
 from cogni_review import globs
+from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.globs import matches_any
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
@@ -26,27 +29,45 @@ class Confinement:
     allowed: dict[str, tuple[str, ...]]  # token -> globs where it may appear
 
     @cached_property
-    def source(self) -> str | None:
-        """Every governed token, longest first, not followed by a word character (the engine checks
+    def pattern(self) -> re.Pattern[str] | None:
+        """Every governed token, longest first, not followed by a word character (the scan checks
         what precedes it); None if there are none."""
         if not self.allowed:
             return None
         tokens = sorted(self.allowed, key=lambda t: (-len(t), t))
-        return f"(?:{'|'.join(map(re.escape, tokens))})(?![{WORD}])"
+        return re.compile(f"(?:{'|'.join(map(re.escape, tokens))})(?![{WORD}])")
+
+
+class ConfinementOptions(FileGateOptions):
+    """Options of a confinement preset: `governed()` maps each token to the globs where it may
+    appear; `describe(token, globs)` words a finding as (message, hint)."""
+
+    exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
+
+    def governed(self) -> dict[str, tuple[str, ...]]:
+        raise NotImplementedError
+
+    def describe(self, token: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+        raise NotImplementedError
 
     @cached_property
-    def pattern(self) -> re.Pattern[str] | None:
-        return re.compile(self.source) if self.source else None
+    def confinement(self) -> Confinement:
+        return Confinement(self.governed())
 
-    def scan(self, file: SourceFile, describe: Callable[[str, tuple[str, ...]], tuple[str, str]]) -> Iterable[Violation]:
-        """Violations for tokens outside their globs; `describe(token, globs)` gives (message, hint)."""
-        if self.pattern is None:
-            return
-        for match in file.matches(self.pattern, not_after=WORD_CHARS):
-            globs = self.allowed[match.token]
-            if not matches_any(globs, file.path):
-                message, hint = describe(match.token, globs)
-                yield file.violation(match, message, hint)
+
+def candidates(options: ConfinementOptions) -> tuple[str, ...]:
+    return tuple(options.confinement.allowed)
+
+
+def scan(file: SourceFile, options: ConfinementOptions) -> Iterable[Violation]:
+    """Violations for tokens outside their globs."""
+    confinement = options.confinement
+    if confinement.pattern is None:
+        return
+    for match in file.matches(confinement.pattern, not_after=WORD_CHARS):
+        allowed = confinement.allowed[match.token]
+        if not matches_any(allowed, file.path):
+            yield file.violation(match, *options.describe(match.token, allowed))
 
 
 def governed(tokens: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -54,7 +75,7 @@ def governed(tokens: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     for token, allowed in tokens.items():
         if not token.strip():
             raise ValueError("a governed token may not be empty or blank")
-        globs.check(allowed)
+        globs.validate(allowed)
     return tokens
 
 

@@ -67,7 +67,7 @@ def run(out) -> int:
         report = workspace.check("main")
         out.write(_indent(text.render(report)))
         out.write("\n3. Why, and how to fix it (`cogni-review explain wallet-address-literals`):\n\n")
-        out.write(_indent(explain.render(catalog.discover(*catalog.builtin_dirs()), "wallet-address-literals")))
+        out.write(_indent(explain.render(catalog.builtins(), "wallet-address-literals")))
     caught = {(v.gate_type, v.path) for v in report.violations}
     expected = {("wallet-address-literals", "billing/payments.py"), ("widget-payment-reason", "billing/cli.py")}
     out.write(f"\ncogni-review demo: {'the gate caught both' if expected <= caught else 'MISSED a planted violation'}\n")

@@ -1,12 +1,13 @@
 """A change between two snapshots, and the only home of unidiff.
 
 Which files changed and how (added, modified, deleted, renamed, copied) comes from git's
-rename-aware name-status, which is exact for any file name; unidiff reads the hunks for the
-added line numbers; the diff's size is measured from the unified diff's bytes.
+rename-aware name-status, which is exact for any file name; unidiff reads the hunks of each
+file's block for the added line numbers; the diff's size is measured from the unified diff's bytes.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cogni_review.errors import GitError
@@ -78,27 +79,76 @@ def _name_status(out: str) -> list[FileChange]:
 
 
 def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int]]:
-    """target path -> (added line numbers, lines added, lines removed)."""
+    """target path -> (added line numbers, lines added, lines removed), for every file of any name.
+
+    The patch is cut into one block per file at its `diff --git` lines (a name with a line break
+    in it is quoted, so it cannot start a line). Each block's name comes from its own `---` and
+    `+++` lines, one path each, unquoted as git quotes them; unidiff reads its hunks.
+    """
+    out = {}
+    for block in _BLOCK.split(patch)[1:]:
+        source, target, body = _names(block)
+        if body:
+            out[target if target is not None else source] = _counts(body)
+    return out
+
+
+_BLOCK = re.compile(rb"^diff --git [^\n]*\n", re.MULTILINE)
+_HEADER = re.compile(rb"^--- (?P<source>[^\n]*)\n\+\+\+ (?P<target>[^\n]*)\n", re.MULTILINE)
+
+
+def _names(block: bytes) -> tuple[str | None, str | None, bytes]:
+    """(old path, new path, the block from its `---` line) of one file's block; no body when the
+    change has no hunks (a mode change, a pure rename, an empty file)."""
+    header = _HEADER.search(block)
+    if header is None or not block[header.end():].startswith(b"@@"):
+        return None, None, b""
+    return _path(header.group("source")), _path(header.group("target")), block[header.start():]
+
+
+def _path(name: bytes) -> str | None:
+    """A `---`/`+++` name as a repository path: unquoted, its `a/` or `b/` prefix and the tab git
+    adds after a name with a space taken off; None for /dev/null."""
+    if name.endswith(b"\t"):  # a tab inside a name is always quoted, so this one is git's
+        name = name[:-1]
+    if name == b"/dev/null":
+        return None
+    if name.startswith(b'"') and name.endswith(b'"') and len(name) > 1:
+        name = _unquote(name[1:-1])
+    return name[2:].decode("utf-8", "surrogateescape")
+
+
+_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12, ord("r"): 13,
+            ord('"'): 34, ord("\\"): 92}
+
+
+def _unquote(quoted: bytes) -> bytes:
+    """The bytes of a C-style quoted name as git writes it (`\\t`, `\\"`, `\\303\\251`)."""
+    out, i = bytearray(), 0
+    while i < len(quoted):
+        c = quoted[i]
+        if c != 92 or i + 1 >= len(quoted):
+            out.append(c)
+            i += 1
+        elif quoted[i + 1 : i + 4].isdigit() and len(quoted[i + 1 : i + 4]) == 3:
+            out.append(int(quoted[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out.append(_ESCAPES.get(quoted[i + 1], quoted[i + 1]))
+            i += 2
+    return bytes(out)
+
+
+def _counts(body: bytes) -> tuple[frozenset[int], int, int]:
     from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
 
     try:
-        patch_set = PatchSet(patch.decode("utf-8", errors="replace"))
-    except UnidiffParseError as e:
+        (patched,) = PatchSet(body.decode("utf-8", errors="replace"))
+    except (UnidiffParseError, ValueError) as e:
         raise GitError(f"cannot read git's diff: {e}") from None
-    out = {}
-    for patched in patch_set:
-        added = frozenset(
-            line.target_line_no for hunk in patched for line in hunk if line.is_added
-        )
-        name = patched.source_file if patched.is_removed_file else patched.target_file
-        out[_strip_prefix(name)] = (added, patched.added, patched.removed)
-    return out
-
-
-def _strip_prefix(name: str) -> str:
-    name = name.strip('"')
-    return name[2:] if name[:2] in ("a/", "b/") else name
+    added = frozenset(line.target_line_no for hunk in patched for line in hunk if line.is_added)
+    return added, patched.added, patched.removed
 
 
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:

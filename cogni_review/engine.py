@@ -1,9 +1,15 @@
-"""Runs resolved gates over a snapshot (audit) or a change (check) and returns a Report.
+"""Runs resolved gates over pairs of files and returns a Report: one loop for audit and check.
 
-Each file is read once and judged by every gate that selects it, then dropped. Findings a
-suppression with a reason covers, or the baseline accepts, are set aside; a check keeps only
-what the change introduces. The engine never prints, exits, reads the environment or assumes a
-working directory. A gate that raises or runs out of time is data: a neutral result.
+A run is a sequence of `FilePair`s, each a file at head and what it was at base. An audit is the
+special case with no base: every file of the snapshot, paired with nothing, so every finding is
+new. For each pair the engine reads both sides once (only if some gate judges them), runs every
+file gate that selects each side, and keeps the head findings beyond what the base had for the
+same content key, or beyond what the baseline accepts if that is more. Suppressions work the
+same way on both modes: one that covers a finding sets it aside; one the run introduces (every
+one, in an audit) is listed, and is reported when it is invalid or suppresses nothing.
+
+The engine never prints, exits, reads the environment or assumes a working directory. A gate
+that raises or runs out of time is data: a neutral result.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from cogni_review.diff import Change
 from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
 from cogni_review.globs import matches_any
-from cogni_review.model import FAIL, PASS, GateResult, Location, Note, Report, Suppression, Violation
+from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, NeutralReason, Note, NoteKind, Report,
+                                Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
@@ -35,6 +42,40 @@ MEDIA = frozenset("png jpg jpeg gif webp ico bmp tiff avif svgz pdf woff woff2 t
 
 def scannable(path: str) -> bool:
     return not matches_any(NEVER_SCANNED, path) and language_of(path) != "docs"
+
+
+@dataclass(frozen=True)
+class FilePair:
+    """One file as the run sees it: `path` at head, `old_path` at base (None on a side it is
+    absent from), and the head lines the change added (None: every line is new, as in an audit)."""
+
+    path: str | None
+    old_path: str | None = None
+    added_lines: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Sides:
+    """What a run judges: the head snapshot, the base snapshot (None in an audit), the pairs, and
+    the change as a whole for change gates (None in an audit)."""
+
+    head: Snapshot
+    pairs: Iterable[FilePair]
+    base: Snapshot | None = None
+    change: Change | None = None
+
+    @classmethod
+    def of_snapshot(cls, snapshot: Snapshot) -> Sides:
+        return cls(snapshot, [FilePair(path) for path in snapshot.paths()])
+
+    @classmethod
+    def of_change(cls, change: Change) -> Sides:
+        return cls(change.head, [FilePair(f.path, f.old_path, f.added_lines) for f in change.files],
+                   change.base, change)
+
+    @property
+    def mode(self) -> str:
+        return "audit" if self.change is None else "check"
 
 
 @dataclass(frozen=True)
@@ -67,14 +108,15 @@ class _GateRun:
     timed_out: bool = False
     selected: int = 0
     scanned: int = 0
+    baselined: int = 0
 
     def __post_init__(self) -> None:
-        hook = getattr(self.gate.plugin.module, "candidates", None)
+        hook = self.gate.plugin.candidates
         candidates = hook(self.gate.options) if hook else None
         self.prefilter = None if candidates is None else Prefilter.of(candidates)
 
-    def selects(self, path: str) -> bool:
-        return self.gate.options.selects(path)
+    def selects(self, path: str | None) -> bool:
+        return path is not None and self.gate.options.selects(path)
 
     def scan(self, file: SourceFile | None) -> list[Violation]:
         """The gate's findings in one file. A file the gate crashes on is recorded and the gate
@@ -90,7 +132,7 @@ class _GateRun:
         try:
             self.scanned += 1
             return [replace(v, gate_id=self.gate.id, gate_type=self.gate.type)
-                    for v in self.gate.plugin.module.scan(file, self.gate.options)]
+                    for v in self.gate.plugin.scan(file, self.gate.options)]
         except NotJudged as e:
             self.unjudged[file.path] = str(e)
             return []
@@ -100,36 +142,43 @@ class _GateRun:
         finally:
             self.seconds += time.perf_counter() - started
 
-    def result(self, found: list[Violation], **stats) -> GateResult:
+    def result(self) -> GateResult:
         """Findings fail the gate whatever else happened; without findings, a crash or a timeout
         makes it neutral (a failure under fail_on_error), never a pass."""
         gate = self.gate
-        found = sorted(found, key=Violation.sort_key)
+        found = tuple(sorted(self.found, key=Violation.sort_key))
         problem = "; ".join(self.errors[:3]) + (f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else "")
         if self.timed_out:
             problem = f"gave up after {gate.options.timeout_seconds:g} s (raise `timeout_seconds` in the gate's options)"
-        if found:
-            result = GateResult(gate.id, gate.type, FAIL, tuple(found), error=problem or None)
-        elif problem:
-            result = GateResult.neutral(gate.id, gate.type, "timeout" if self.timed_out else "internal_error", problem)
-        else:
-            result = GateResult(gate.id, gate.type, PASS)
-        stats = {"files_selected": self.selected, "files_scanned": self.scanned, **stats, "violations": len(result.violations)}
+        stats = {"files_selected": self.selected, "files_scanned": self.scanned, "baselined": self.baselined,
+                 "violations": len(found)}
         if self.unjudged:
             stats["files_not_judged"] = len(self.unjudged)
-        return replace(result, stats=stats, duration_ms=round(self.seconds * 1000), description=gate.plugin.summary)
+        if found:
+            result = GateResult(status=FAIL, violations=found, error=problem or None, stats=stats)
+        elif problem:
+            reason = NeutralReason.TIMEOUT if self.timed_out else NeutralReason.INTERNAL_ERROR
+            result = GateResult.neutral(reason, error=problem, **stats)
+        else:
+            result = GateResult.passed(**stats)
+        return replace(result, id=gate.id, type=gate.type, duration_ms=round(self.seconds * 1000),
+                       description=gate.description)
+
+    def notes(self) -> list[Note]:
+        return [Note(NoteKind.NOT_JUDGED, f"{self.gate.id}: {why}; this gate did not judge the file", path)
+                for path, why in sorted(self.unjudged.items())]
 
 
 @dataclass
 class _Reader:
     """Reads files of one snapshot for one run, remembering what could not be judged and why."""
 
-    snapshot: Snapshot
-    binary: list = field(default_factory=list)
-    fallbacks: dict = field(default_factory=dict)
+    snapshot: Snapshot | None
+    binary: list[str] = field(default_factory=list)
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
     def read(self, path: str | None) -> SourceFile | None:
-        if path is None or not scannable(path):
+        if path is None or self.snapshot is None or not scannable(path):
             return None
         data = self.snapshot.read(path)
         if data is None:
@@ -145,205 +194,169 @@ class _Reader:
             self.fallbacks[file.path] = file.fallback
 
     def notes(self) -> list[Note]:
-        notes = [Note("plain-text", why, path) for path, why in sorted(self.fallbacks.items())]
-        for path, why in sorted(getattr(self.snapshot, "skipped", {}).items()):
-            notes.append(Note("not-scanned", f"{why}, not followed", path))
+        notes = [Note(NoteKind.PLAIN_TEXT, why, path) for path, why in sorted(self.fallbacks.items())]
+        skipped = self.snapshot.skipped if self.snapshot is not None else {}
+        notes += [Note(NoteKind.NOT_SCANNED, f"{why}, not followed", path) for path, why in sorted(skipped.items())]
         media = [p for p in self.binary if p.rsplit(".", 1)[-1].lower() in MEDIA]
-        notes += [Note("not-scanned", "binary (a NUL byte and no text encoding), not scanned as text", p)
+        notes += [Note(NoteKind.NOT_SCANNED, "binary (a NUL byte and no text encoding), not scanned as text", p)
                   for p in self.binary if p not in media]
         if media:
-            notes.append(Note("not-scanned", f"{len(media)} image, font, archive or other media file(s) not scanned as text"))
+            notes.append(Note(NoteKind.NOT_SCANNED,
+                              f"{len(media)} image, font, archive or other media file(s) not scanned as text"))
         return notes
 
 
-def audit(gates: list[ResolvedGate], snapshot: Snapshot, *, fail_on_error: bool = False,
-          baseline: Baseline | None = None) -> Report:
-    """Every finding in the snapshot, less what suppressions and the baseline account for."""
-    runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
-    known = _known(gates)
-    reader = _Reader(snapshot)
-    all_suppressions: list[Suppression] = []
-    used: set[Suppression] = set()
-    for path in snapshot.paths():
-        wanted = [run for run in runs if run.selects(path)]
-        if not wanted:  # no gate judges it: not even read
-            continue
-        for run in wanted:
-            run.selected += 1
-        file = reader.read(path)
-        if file is None:
-            continue
-        found_here = suppressions.find(file)
-        all_suppressions.extend(found_here)
-        for run in wanted:
-            kept, covered = _suppress(run.scan(file), found_here, known)
-            run.found.extend(kept)
-            used.update(covered.values())
-        reader.after(file)
-    results, notes = _finish(runs, baseline, None)
-    stale = [s for s in all_suppressions if s not in used and not s.problem(known)]
-    notes += [Note("stale-suppression", f"suppression of {s.gate} suppresses nothing; remove it", s.path) for s in stale]
-    results.append(_suppression_result([s for s in all_suppressions if s.problem(known)], [], known))
-    results += [_change_gate_in_audit(g) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
-    return Report("audit", tuple(_in_spec_order(results, gates)), tuple(reader.notes() + notes), fail_on_error,
-                  tuple(sorted(all_suppressions, key=lambda s: s.location)))
+@dataclass
+class _Suppressions:
+    """The suppressions of a run: every one introduced (listed), and which of those are invalid or stale."""
+
+    known: set[str]
+    listed: set[Suppression] = field(default_factory=set)
+    invalid: list[Suppression] = field(default_factory=list)
+    stale: list[Suppression] = field(default_factory=list)
+
+    def split(self, found: list[Violation], sups: Iterable[Suppression]) -> tuple[list[Violation], dict[Violation, Suppression]]:
+        """(findings no valid suppression covers, each covered finding with its suppression)."""
+        valid = [s for s in sups if not s.problem(self.known)]
+        kept, covered = [], {}
+        for v in found:
+            cover = next((s for s in valid if s.gate in (v.gate_type, v.gate_id) and s.covers(v.line)), None)
+            if cover is None:
+                kept.append(v)
+            else:
+                covered[v] = cover
+        return kept, covered
+
+    def judge(self, pair: FilePair, head: Iterable[Suppression], base: Iterable[Suppression],
+              used: set[Suppression]) -> None:
+        """Record the suppressions of one file pair the run introduces (base ones keyed under the
+        head path, so a rename introduces none)."""
+        before = Counter(s.key._replace(path=pair.path or "") for s in base)
+        for s in introduced(head, before, key=lambda s: s.key):
+            self.listed.add(s)
+            if s.problem(self.known):
+                self.invalid.append(s)
+            elif s not in used:
+                self.stale.append(s)
 
 
-def check(gates: list[ResolvedGate], change: Change, *, fail_on_error: bool = False,
-          baseline: Baseline | None = None) -> Report:
-    """Only the findings the change introduces: present at head beyond what the base had (and
-    beyond what the baseline accepts for the same content)."""
+def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = None,
+        fail_on_error: bool = False, policy: str = "") -> Report:
+    """Judge `sides` with `gates`: the findings at head beyond the base's and the baseline's."""
     runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
-    known = _known(gates)
-    accepted: dict[str, Counter] = defaultdict(Counter)  # path -> the baseline's counts there
-    for key, count in (baseline.counts if baseline is not None else {}).items():
-        accepted[key[1]][key] = count
-    head_reader, base_reader = _Reader(change.head), _Reader(change.base)
-    everything: dict[str, list[Violation]] = defaultdict(list)  # head findings per gate, for the baseline
-    listed: list[Suppression] = []  # added by the change, or covering a finding it adds
-    stale_added: list[Suppression] = []
-    invalid: list[Suppression] = []
-    for fc in change.files:
-        head, base = head_reader.read(fc.path), base_reader.read(fc.old_path)
-        head_sup, base_sup = suppressions.find(head) if head else (), suppressions.find(base) if base else ()
+    sups = _Suppressions({g.type for g in gates} | {g.id for g in gates})
+    accepted = baseline.by_path() if baseline is not None else {}
+    head_reader, base_reader = _Reader(sides.head), _Reader(sides.base)
+    matched: Counter = Counter()  # baseline keys matched by head findings
+    scope: set[str] = set()
+    for pair in sides.pairs:
+        scope.update(p for p in (pair.path, pair.old_path) if p)
+        judging = [(run, run.selects(pair.path), run.selects(pair.old_path)) for run in runs]
+        if not any(at_head or at_base for _, at_head, at_base in judging):
+            continue  # no gate judges this file: not even read
+        head = head_reader.read(pair.path) if any(at_head for _, at_head, _ in judging) else None
+        base = base_reader.read(pair.old_path) if any(at_base for _, _, at_base in judging) else None
+        head_sups, base_sups = suppressions.find(head), suppressions.find(base)
         used: set[Suppression] = set()
-        for run in runs:
-            after, covered = _suppress(run.scan(head) if fc.path and run.selects(fc.path) else [], head_sup, known)
-            before, covered_before = _suppress(run.scan(base) if fc.old_path and run.selects(fc.old_path) else [], base_sup, known)
+        for run, at_head, at_base in judging:
+            run.selected += at_head
+            after, covered = sups.split(run.scan(head) if at_head else [], head_sups)
+            before, covered_before = sups.split(run.scan(base) if at_base else [], base_sups)
             used.update(covered.values())
-            run.selected += bool(fc.path and run.selects(fc.path))
-            everything[run.gate.id].extend(after)
-            run.found.extend(_introduced(after, before, fc.path, fc.added_lines, accepted.get(fc.path)))
-            exercised = _introduced(list(covered), list(covered_before), fc.path, fc.added_lines)
-            listed += [covered[v] for v in exercised]
-        added = _added(head_sup, base_sup, fc.path)
-        listed += added
-        invalid += [s for s in added if s.problem(known)]
-        stale_added += [s for s in added if s not in used and not s.problem(known)]
+            new = _new_findings(after, before, pair)
+            allowed = accepted.get(pair.path)
+            if allowed:
+                matched.update({k: min(n, allowed[k]) for k, n in Counter(v.key for v in after).items() if allowed[k]})
+                kept = _new_findings(after, before, pair, allowed)
+                run.baselined += len(new) - len(kept)
+                new = kept
+            run.found.extend(new)
+            sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
+        sups.judge(pair, head_sups, base_sups, used)
         head_reader.after(head)
-    results, notes = _finish(runs, None, None)
+    results = [r.result() for r in runs]
+    results.append(_suppression_result(sups, stale_fails=sides.change is not None))
+    results += [_change_gate(g, sides.change) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
+    notes = head_reader.notes() + [note for r in runs for note in r.notes()]
+    if sides.change is None:
+        notes += [Note(NoteKind.STALE_SUPPRESSION, f"suppression of {s.gate} suppresses nothing; remove it", s.path)
+                  for s in sorted(sups.stale, key=lambda s: s.location)]
     if baseline is not None:
-        notes += _stale_baseline(baseline, everything, {f.path for f in change.files if f.path})
-    results.append(_suppression_result(invalid, stale_added, known))
-    results += [_change_gate(g, change) for g in gates if g.plugin and not g.plugin.is_file_gate]
-    results += [_unimplemented(g) for g in gates if g.plugin is None]
-    return Report("check", tuple(_in_spec_order(results, gates)), tuple(head_reader.notes() + notes), fail_on_error,
-                  tuple(sorted(set(listed), key=lambda s: s.location)))
+        notes += _stale_baseline(baseline, matched, None if sides.change is None else scope)
+    return Report(sides.mode, tuple(_in_spec_order(results, gates)), tuple(notes), fail_on_error,
+                  tuple(sorted(sups.listed, key=lambda s: s.location)), policy)
 
 
-def _finish(runs: list[_GateRun], baseline: Baseline | None, everything: dict | None) -> tuple[list[GateResult], list[Note]]:
-    """Results of the file gates (with the baseline's accepted findings set aside, in an audit)."""
-    results, notes, used = [], [], Counter()
-    for run in runs:
-        found = run.found
-        if baseline is not None:
-            found, matched = baseline.split(found)
-            used.update(matched)
-        results.append(run.result(found, baselined=len(run.found) - len(found)))
-        notes += [Note("not-judged", f"{run.gate.id}: {why}; this gate did not judge the file", path)
-                  for path, why in sorted(run.unjudged.items())]
-    if baseline is not None:
-        notes += _stale_notes(baseline.stale(used))
-    return results, notes
-
-
-def _stale_baseline(baseline: Baseline, everything: dict, paths: set[str]) -> list[Note]:
-    """In a check: baseline entries of the changed files that no head finding matches any more."""
-    used: Counter = Counter()
-    for found in everything.values():
-        used.update(baseline.split(found)[1])
-    return _stale_notes(baseline.stale(used, paths))
-
-
-def _stale_notes(stale) -> list[Note]:
-    return [Note("stale-baseline", f"baseline entry for {gate} {token!r} matches nothing; "
-                 "run `cogni-review baseline` to shrink it", path) for gate, path, token, _ in stale]
-
-
-def _known(gates: list[ResolvedGate]) -> set[str]:
-    return {g.type for g in gates} | {g.id for g in gates}
-
-
-def _suppress(found: list[Violation], sups: Iterable[Suppression], known: set[str]) -> tuple[list[Violation], dict[Violation, Suppression]]:
-    """(findings no valid suppression covers, each covered finding with its suppression)."""
-    valid = [s for s in sups if not s.problem(known)]
-    kept, covered = [], {}
-    for v in found:
-        cover = next((s for s in valid if s.gate in (v.gate_type, v.gate_id) and s.covers(v.line)), None)
-        if cover is None:
-            kept.append(v)
+def introduced(items: Iterable, counts: Counter, key) -> list:
+    """The items beyond `counts` (how many of each key were there before), in order: each item
+    whose key still has a count left uses one up and is not new."""
+    counts, new = Counter(counts), []
+    for item in items:
+        k = key(item)
+        if counts[k] > 0:
+            counts[k] -= 1
         else:
-            covered[v] = cover
-    return kept, covered
-
-
-def _introduced(after: list[Violation], before: list[Violation], path: str | None, added_lines,
-                accepted: Counter | None = None) -> list[Violation]:
-    """Head findings beyond the base's count for the same content key (or beyond what the
-    baseline accepts in this file, if that is more), those on added lines first."""
-    counts = Counter((v.gate_id, path, v.token, v.key[3]) for v in before)
-    for key, allowed in (accepted or {}).items():
-        counts[key] = max(counts[key], allowed)
-    groups: dict[tuple, list[Violation]] = defaultdict(list)
-    for v in after:
-        groups[v.key].append(v)
-    new = []
-    for key, found in groups.items():
-        extra = len(found) - counts.get(key, 0)
-        if extra > 0:
-            found.sort(key=lambda v: (v.line not in added_lines, v.line, v.column))
-            new.extend(found[:extra])
+            new.append(item)
     return new
 
 
-def _added(head: Iterable[Suppression], base: Iterable[Suppression], path: str | None) -> list[Suppression]:
-    """Suppressions at head with no counterpart (same gate, reason and line text) at base."""
-    counts = Counter((path, s.gate, s.reason, s.key[3]) for s in base)
-    added = []
-    for s in head:
-        if counts[s.key] > 0:
-            counts[s.key] -= 1
-        else:
-            added.append(s)
-    return added
+def _new_findings(after: list[Violation], before: list[Violation], pair: FilePair,
+                  accepted: Counter | None = None) -> list[Violation]:
+    """Head findings beyond the base's count for the same content key (or beyond what the
+    baseline accepts in this file, if that is more), those on added lines counted new first.
+    Base findings are keyed under the head path, so a rename carries them over."""
+    counts = Counter(v.key._replace(path=pair.path or "") for v in before)
+    for key, allowed in (accepted or {}).items():
+        counts[key] = max(counts[key], allowed)
+    added = pair.added_lines
+    ranked = sorted(after, key=lambda v: (added is not None and v.line in added, v.line, v.column))
+    return sorted(introduced(ranked, counts, key=lambda v: v.key), key=Violation.sort_key)
 
 
-def _suppression_result(invalid: list[Suppression], stale: list[Suppression], known: set[str]) -> GateResult:
-    found = [_as_violation(s, s.problem(known), "write `cogni: allow <gate-type> -- <reason>` with a known gate and a reason")
-             for s in invalid]
-    found += [_as_violation(s, f"suppression of {s.gate} added by this change suppresses nothing",
-                            "remove the suppression, or put it on the offending line or the line above") for s in stale]
+def _stale_baseline(baseline: Baseline, matched: Counter, scope: set[str] | None) -> list[Note]:
+    """Baseline entries no head finding matches any more (in a check, of the changed files only)."""
+    return [Note(NoteKind.STALE_BASELINE, f"baseline entry for {key.gate} {key.token!r} matches nothing; "
+                 "run `cogni-review baseline` to shrink it", key.path) for key in baseline.stale(matched, scope)]
+
+
+def _suppression_result(sups: _Suppressions, *, stale_fails: bool) -> GateResult:
+    found = [_as_violation(s, s.problem(sups.known),
+                           "write `cogni: allow <gate-type> -- <reason>` with a known gate and a reason")
+             for s in sups.invalid]
+    if stale_fails:
+        found += [_as_violation(s, f"suppression of {s.gate} added by this change suppresses nothing",
+                                "remove the suppression, or put it on the offending line or the line above")
+                  for s in sups.stale]
     found.sort(key=Violation.sort_key)
     return GateResult(SUPPRESSIONS, SUPPRESSIONS, FAIL if found else PASS, tuple(found),
-                      stats={"violations": len(found)}, description="Inline suppressions: each needs a known gate and a reason.")
+                      stats={"violations": len(found)},
+                      description="Inline suppressions: each needs a known gate and a reason.")
 
 
 def _as_violation(s: Suppression, message: str, hint: str) -> Violation:
     return Violation(s.location, f"cogni: allow {s.gate}".strip(), message, hint, s.line_text, SUPPRESSIONS, SUPPRESSIONS)
 
 
-def _change_gate(gate: ResolvedGate, change: Change) -> GateResult:
+def _change_gate(gate: ResolvedGate, change: Change | None) -> GateResult:
+    """A change gate's verdict; neutral when there is no change to judge or no such gate here."""
+    if gate.plugin is None:
+        result = GateResult.neutral(NeutralReason.UNIMPLEMENTED_GATE,
+                                    f"gate type {gate.type!r} is not implemented by cogni-review")
+        return replace(result, id=gate.id, type=gate.type)
+    if change is None:
+        result = GateResult.neutral(NeutralReason.NO_CHANGE, "judges a change as a whole; an audit has none")
+        return replace(result, id=gate.id, type=gate.type, description=gate.description)
     started = time.perf_counter()
     try:
-        verdict = gate.plugin.module.check(change, gate.options)
-        violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in verdict.violations)
-        result = GateResult(gate.id, gate.type, verdict.status, violations, verdict.neutral_reason,
-                            dict(verdict.stats), message=verdict.message)
+        result = gate.plugin.judge(change, gate.options)
+        if not isinstance(result, GateResult):
+            raise TypeError(f"judge returned {type(result).__name__}, not a GateResult")
+        violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in result.violations)
+        result = replace(result, violations=violations)
     except Exception as e:  # a plugin crashing is data, not an abort
-        result = GateResult.neutral(gate.id, gate.type, "internal_error", f"{type(e).__name__}: {e}")
-    return replace(result, duration_ms=round((time.perf_counter() - started) * 1000), description=gate.plugin.summary)
-
-
-def _change_gate_in_audit(gate: ResolvedGate) -> GateResult:
-    if gate.plugin is None:
-        return _unimplemented(gate)
-    return GateResult.neutral(gate.id, gate.type, "no_change", message="judges a change as a whole; an audit has none",
-                              description=gate.plugin.summary)
-
-
-def _unimplemented(gate: ResolvedGate) -> GateResult:
-    return GateResult.neutral(gate.id, gate.type, "unimplemented_gate",
-                              message=f"gate type {gate.type!r} is not implemented by cogni-review")
+        result = GateResult.neutral(NeutralReason.INTERNAL_ERROR, error=f"{type(e).__name__}: {e}")
+    return replace(result, id=gate.id, type=gate.type, description=gate.description,
+                   duration_ms=round((time.perf_counter() - started) * 1000))
 
 
 def _in_spec_order(results: list[GateResult], gates: list[ResolvedGate]) -> list[GateResult]:

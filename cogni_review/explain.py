@@ -1,35 +1,22 @@
-"""`cogni-review explain GATE`: what the gate flags, why, how to fix it, its options and examples."""
+"""`cogni-review explain GATE`: the gate's page, with the options in force in this repository."""
 
 from __future__ import annotations
 
-from cogni_review.catalog import Plugin
+import difflib
+
+from cogni_review import docs
+from cogni_review.catalog import PluginFile, ResolvedGate
 from cogni_review.errors import CogniError
 
 
-def render(plugins: dict[str, Plugin], gate_type: str) -> str:
-    plugin = plugins.get(gate_type) or plugins.get(gate_type.replace("_", "-"))
-    if plugin is None:
-        known = ", ".join(sorted(plugins))
-        raise CogniError(f"unknown gate {gate_type!r}; known gates: {known}")
-    parts = [f"{plugin.type}: {plugin.doc}", "", "Defaults:", *_defaults(plugin)]
-    examples = getattr(plugin.module, "EXAMPLES", {})
-    for kind in ("passes", "fails"):
-        if examples.get(kind):
-            parts += ["", "Passes:" if kind == "passes" else "Fails (the line marked <- is reported):"]
-            parts += [f"  {path}:  {code}" for path, code in examples[kind]]
-    return "\n".join(parts) + "\n"
-
-
-def _defaults(plugin: Plugin) -> list[str]:
-    lines = []
-    for name, field in plugin.options_model.model_fields.items():
-        lines.append(f"  {name}: {_show(field.get_default(call_default_factory=True))}")
-    return lines or ["  (no options)"]
-
-
-def _show(value) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(map(str, value)) + "]"
-    if isinstance(value, dict):
-        return "{" + "; ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}" if value else "{} (see above)"
-    return str(value)
+def render(plugins: dict[str, PluginFile], gate: str, resolved: list[ResolvedGate] = (), where: str = "") -> str:
+    """The page of the gate type (or gate id, in this repository's spec) `gate`."""
+    by_id = {g.id: g for g in resolved if g.plugin is not None}
+    wanted = by_id[gate].type if gate in by_id else gate.replace("_", "-")
+    file = plugins.get(wanted)
+    if file is None:
+        close = difflib.get_close_matches(wanted, list(plugins) + list(by_id), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise CogniError(f"unknown gate {gate!r}{hint}; known gates: {', '.join(sorted(plugins))}")
+    in_force = by_id.get(gate) or next((g for g in resolved if g.type == wanted and g.plugin is not None), None)
+    return docs.page(file.plugin, in_force.options if in_force else None, where)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from cogni_review.errors import GitError
 
@@ -24,7 +25,11 @@ GITLINK_MODE = "160000"
 
 
 class Snapshot(Protocol):
+    """A set of files at one point in time. `skipped` names the paths `read` declined (a symlink,
+    a submodule, an unreadable file) and why; the engine reports them."""
+
     label: str
+    skipped: dict[str, str]
 
     def paths(self) -> list[str]: ...
 
@@ -101,11 +106,29 @@ class Repository:
                 "the two revisions share no history; pass --two-dot to diff them directly")
             raise GitError(f"no merge base between {base[:12]} and {head[:12]}: {hint}") from None
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Blobs read inside this block share one `git cat-file --batch` process, closed at its end."""
+        if self._blobs is not None:  # already reading: the outer block closes it
+            yield
+            return
+        with _CatFile(self.root) as blobs:
+            self._blobs = blobs
+            try:
+                yield
+            finally:
+                self._blobs = None
+
     def read_blob(self, sha: str) -> bytes:
-        """A blob's bytes, through one long-lived `git cat-file --batch` for the whole run."""
-        if self._blobs is None:
-            self._blobs = _CatFile(self.root)
-        return self._blobs.read(sha)
+        """A blob's bytes: through the shared reader inside `reading()`, else one process for it."""
+        if self._blobs is not None:
+            return self._blobs.read(sha)
+        with _CatFile(self.root) as blobs:
+            return blobs.read(sha)
+
+    def empty_tree(self) -> str:
+        """The id of the empty tree (what an unborn HEAD is compared against)."""
+        return self.run("hash-object", "-t", "tree", os.devnull).strip()
 
     def worktree(self) -> WorkTree:
         out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -140,10 +163,13 @@ class _CatFile:
         data = self.process.stdout.read(int(header[2]) + 1)
         return data[:-1]
 
-    def __del__(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            self.process.wait()
+    def __enter__(self) -> _CatFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.stdin.close()
+        self.process.stdout.close()
+        self.process.wait()
 
 
 def _entries(out: str, pick) -> dict[str, tuple[str, str]]:

@@ -33,9 +33,9 @@ def _compiled(patterns: tuple[str, ...]):
     if not any(p.startswith("!") for p in patterns):
         if not patterns:
             return lambda path: False
-        one = re.compile("|".join(f"(?:{translate(p)})" for p in patterns))
+        one = re.compile("|".join(f"(?:{translate(p)})" for p in patterns), re.DOTALL)
         return lambda path: one.match(path) is not None
-    rules = [(p.startswith("!"), re.compile(translate(p.lstrip("!")))) for p in patterns]
+    rules = [(p.startswith("!"), re.compile(translate(p.lstrip("!")), re.DOTALL)) for p in patterns]
 
     def decide(path: str) -> bool:
         verdict = False
@@ -47,7 +47,7 @@ def _compiled(patterns: tuple[str, ...]):
     return decide
 
 
-def check(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """The patterns, if each compiles; a ValueError naming the first that does not."""
     for pattern in patterns:
         try:

@@ -1,14 +1,59 @@
-"""The result model: what a run found, gate by gate. Everything here is frozen."""
+"""The result model: what a run found, gate by gate. Everything here is frozen.
+
+One vocabulary: a gate's `Status`, why it is neutral (`NeutralReason`) and what a `Note` is
+about (`NoteKind`) are enums whose values are what every output format prints, in snake_case.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
-PASS, FAIL, NEUTRAL = "pass", "fail", "neutral"
-#: neutral reasons that mean "the gate could not do its job"; fail_on_error turns them into failures
-ERROR_REASONS = frozenset({"internal_error", "timeout"})
+
+class Vocabulary(str, Enum):
+    """An enum whose members are their own values when printed, compared or serialized."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Status(Vocabulary):
+    PASS = "pass"
+    FAIL = "fail"
+    NEUTRAL = "neutral"
+
+
+class NeutralReason(Vocabulary):
+    """Why a gate neither passed nor failed."""
+
+    INTERNAL_ERROR = "internal_error"  # the gate crashed on an input
+    TIMEOUT = "timeout"  # the gate ran past its `timeout_seconds`
+    NO_CHANGE = "no_change"  # a change gate in an audit: there is no change to judge
+    UNIMPLEMENTED_GATE = "unimplemented_gate"  # a gate type this tool does not implement
+    POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
+
+    @property
+    def is_error(self) -> bool:
+        """The gate could not do its job: `fail_on_error` turns this into a failure."""
+        return self in (NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT)
+
+
+class NoteKind(Vocabulary):
+    PLAIN_TEXT = "plain_text"  # a source file that does not parse, scanned as plain text
+    NOT_SCANNED = "not_scanned"  # a symlink, submodule, binary or unreadable file
+    NOT_JUDGED = "not_judged"  # a file one gate could not judge (a rule and unparsable Python)
+    STALE_SUPPRESSION = "stale_suppression"
+    STALE_BASELINE = "stale_baseline"
+    SPEC_SOURCE = "spec_source"  # which spec was enforced, when it is not the obvious one
+    GOVERNANCE_CHANGE = "governance_change"
+
+
+PASS, FAIL, NEUTRAL = Status.PASS, Status.FAIL, Status.NEUTRAL
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +81,16 @@ class Located:
         return self.location.column
 
 
+class ContentKey(NamedTuple):
+    """What a finding is, independent of where its line moved: matches base and head findings,
+    and baseline entries, across line shifts and re-indentation."""
+
+    gate: str  # gate id
+    path: str
+    token: str
+    line: str  # the line's text, white space folded
+
+
 @dataclass(frozen=True)
 class Violation(Located):
     """One finding: where, what (the token), why (message) and how to fix it (hint)."""
@@ -49,9 +104,8 @@ class Violation(Located):
     gate_type: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Content key: stable across line shifts, used to match base and head findings."""
-        return (self.gate_id, self.path, self.token, normalize(self.line_text))
+    def key(self) -> ContentKey:
+        return ContentKey(self.gate_id, self.path, self.token, normalize(self.line_text))
 
     @property
     def fingerprint(self) -> str:
@@ -66,6 +120,15 @@ def normalize(line: str) -> str:
     return " ".join(line.split())
 
 
+class SuppressionKey(NamedTuple):
+    """What a suppression is, independent of its line number: matches base and head."""
+
+    path: str
+    gate: str
+    reason: str
+    line: str  # the line's text, white space folded
+
+
 @dataclass(frozen=True)
 class Suppression(Located):
     location: Location
@@ -75,8 +138,8 @@ class Suppression(Located):
     trailing: bool = False  # the comment follows code on its line
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.path, self.gate, self.reason, normalize(self.line_text))
+    def key(self) -> SuppressionKey:
+        return SuppressionKey(self.path, self.gate, self.reason, normalize(self.line_text))
 
     def covers(self, line: int) -> bool:
         """A trailing comment covers its own line; a comment on a line of its own, the next."""
@@ -97,29 +160,39 @@ class Suppression(Located):
 class Note:
     """Something the reader must know that is not a violation: a file read as plain text, a policy change."""
 
-    kind: str
+    kind: NoteKind
     message: str
     path: str = ""
 
 
 @dataclass(frozen=True)
 class GateResult:
-    id: str
-    type: str
-    status: str
+    """One gate's verdict. A change gate returns one built with `passed`, `failed` or `neutral`;
+    the engine fills in the gate's id, type, description and duration."""
+
+    id: str = ""
+    type: str = ""
+    status: Status = PASS
     violations: tuple[Violation, ...] = ()
-    neutral_reason: str | None = None
+    neutral_reason: NeutralReason | None = None
     stats: dict[str, Any] = field(default_factory=dict, compare=False)
     duration_ms: int = field(default=0, compare=False)
     error: str | None = None
     message: str = ""  # one line on this result, e.g. "41 files changed; limit 40"
     description: str = ""  # what the gate flags: the first line of its documentation
+    policy_diff: str = ""  # governance-change only: the unified diff of the policy files
 
     @classmethod
-    def neutral(cls, id: str, type: str, reason: str, error: str | None = None, message: str = "",
-                description: str = "") -> GateResult:
-        return cls(id=id, type=type, status=NEUTRAL, neutral_reason=reason, error=error, message=message,
-                   description=description)
+    def passed(cls, message: str = "", **stats: Any) -> GateResult:
+        return cls(status=PASS, message=message, stats=stats)
+
+    @classmethod
+    def failed(cls, message: str, *violations: Violation, **stats: Any) -> GateResult:
+        return cls(status=FAIL, violations=violations, message=message, stats=stats)
+
+    @classmethod
+    def neutral(cls, reason: NeutralReason, message: str = "", *, error: str | None = None, **stats: Any) -> GateResult:
+        return cls(status=NEUTRAL, neutral_reason=NeutralReason(reason), message=message, error=error, stats=stats)
 
 
 @dataclass(frozen=True)
@@ -129,16 +202,17 @@ class Report:
     notes: tuple[Note, ...] = ()
     fail_on_error: bool = False
     suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
+    policy: str = ""  # which spec was enforced, and why
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         statuses = [self.effective_status(g) for g in self.gates]
         if FAIL in statuses:
             return FAIL
         return NEUTRAL if NEUTRAL in statuses else PASS
 
-    def effective_status(self, gate: GateResult) -> str:
-        if self.fail_on_error and gate.status == NEUTRAL and gate.neutral_reason in ERROR_REASONS:
+    def effective_status(self, gate: GateResult) -> Status:
+        if self.fail_on_error and gate.status == NEUTRAL and gate.neutral_reason and gate.neutral_reason.is_error:
             return FAIL
         return gate.status
 
@@ -146,6 +220,7 @@ class Report:
     def violations(self) -> tuple[Violation, ...]:
         return tuple(sorted((v for g in self.gates for v in g.violations), key=Violation.sort_key))
 
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.status == FAIL else 0
+    def exit_code(self, fail_on: str = "fail") -> int:
+        """1 when a gate failed (or, with `fail_on="neutral"`, was neutral), else 0."""
+        failing = (FAIL, NEUTRAL) if fail_on == "neutral" else (FAIL,)
+        return 1 if self.status in failing else 0

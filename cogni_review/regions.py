@@ -13,10 +13,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
-
-_BOM = "\ufeff"
 
 
 class ParseFailure(Exception):
@@ -85,94 +83,12 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
 
 
 # Python ------------------------------------------------------------------------------------
-#
-# libcst's PositionProvider costs about twice the parse itself, so offsets are counted during
-# one code generation pass instead: each generated token is matched against the source, so the
-# offset of every node is known exactly. libcst reproduces its input, except that it may drop a
-# little white space (`except E :` loses the space before the colon); matching skips that.
-
-_SPACE = re.compile(r"(?:[ \t\f]|\\(?:\r\n?|\n))*")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _python_regions(text: str) -> tuple[Region, ...]:
-    import libcst
+    from cogni_review import pytree
 
-    skipped = 1 if text.startswith(_BOM) else 0  # libcst drops a BOM from what it generates
-    text = _SURROGATE.sub("\ufffd", text)  # undecodable bytes; libcst cannot encode them
-    try:
-        module = libcst.parse_module(text[skipped:])
-    except libcst.ParserSyntaxError as e:
-        raise ParseFailure(f"python syntax error near line {e.editor_line}: {e.message}") from None
-    state = _offset_state_type()(
-        default_indent=module.default_indent,
-        default_newline=module.default_newline,
-        source=text,
-        offset=skipped,
-    )
-    try:
-        module._codegen(state)
-    except RecursionError:
-        raise ParseFailure("nested too deeply to find comments") from None
-    if state.offset != len(text):
-        raise ParseFailure(f"libcst did not reproduce the source after offset {state.offset}")
-    return tuple(state.regions)
-
-
-@functools.cache
-def _offset_state_type() -> type:
-    """A libcst code generation state that follows the source and records the regions it passes."""
-    import libcst
-    from libcst._nodes.internal import CodegenState
-
-    @dataclass
-    class OffsetState(CodegenState):
-        source: str = ""
-        offset: int = 0  # where the next token is in `source`
-        regions: list[Region] = field(default_factory=list)
-        docstring: Any = None  # the string node of the docstring being generated, if any
-        docstring_start: int = 0
-
-        def add_token(self, value: str) -> None:
-            self.tokens.append(value)
-            if self.source.startswith(value, self.offset):
-                self.offset += len(value)
-            elif value.strip():  # not white space libcst made up: skip white space it dropped
-                start = _SPACE.match(self.source, self.offset).end()
-                if not self.source.startswith(value, start):
-                    raise ParseFailure(f"libcst did not reproduce the source at offset {start}")
-                self.offset = start + len(value)
-
-        def add_indent_tokens(self) -> None:
-            for value in self.indent_tokens:
-                self.add_token(value)
-
-        def pop_trailing_newline(self) -> None:
-            if self.tokens:  # a newline the source does not end with, so it was never matched
-                self.tokens.pop()
-
-        def before_codegen(self, node: Any) -> None:
-            if node is self.docstring:
-                self.docstring_start = _SPACE.match(self.source, self.offset).end()
-            elif isinstance(node, libcst.Expr) and _is_plain_string(libcst, node.value):
-                self.docstring = node.value
-
-        def after_codegen(self, node: Any) -> None:
-            if isinstance(node, libcst.Comment):
-                if self.docstring is None:  # a comment in a docstring's parentheses is inside it
-                    self.regions.append(Region(self.offset - len(node.value), self.offset, "comment"))
-            elif node is self.docstring:
-                self.regions.append(Region(self.docstring_start, self.offset, "docstring"))
-                self.docstring = None
-
-    return OffsetState
-
-
-def _is_plain_string(libcst: Any, node: Any) -> bool:
-    """A string literal with no effect at run time: no f-string (it evaluates code) anywhere in it."""
-    if isinstance(node, libcst.ConcatenatedString):
-        return _is_plain_string(libcst, node.left) and _is_plain_string(libcst, node.right)
-    return isinstance(node, libcst.SimpleString)
+    return pytree.parse(text).regions
 
 
 # JavaScript, TypeScript, TSX ---------------------------------------------------------------

@@ -6,17 +6,16 @@ A rule lives in `rules/`, one module per rule, and that module is also a complet
 configured, explained, tested and run in audit, check and staged modes exactly like a gate.
 
 `run` judges Python only (`file.language == "python"`); a file of any other language yields
-nothing. A file libcst cannot parse yields nothing either: a rule judges syntax, and the engine
-already notes a file it could only read as plain text. Positions are worked out only for a file
-that has findings, so a clean file costs one parse and one walk.
+nothing. A Python file libcst cannot parse is not judged, and the engine notes it by name.
+The file is parsed once (`SourceFile.python`) for every rule and for its comment regions;
+positions are worked out only for a file that has findings.
 """
 
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar, Iterable
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -24,11 +23,12 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from cogni_review.gate import NotJudged
 from cogni_review.model import Location, Violation
+from cogni_review.regions import ParseFailure
 from cogni_review.source import SourceFile
 
 
 @dataclass(frozen=True)
-class Report:
+class Hit:
     """One finding a rule made, before it has a position."""
 
     node: cst.CSTNode
@@ -46,13 +46,13 @@ class Rule(cst.CSTVisitor):
         super().__init__()
         self.file = file
         self.options = options
-        self.reports: list[Report] = []
+        self.hits: list[Hit] = []
         self._reported: set[int] = set()
 
     def report(self, node: cst.CSTNode, token: str, message: str, hint: str = "") -> None:
         if id(node) not in self._reported:
             self._reported.add(id(node))
-            self.reports.append(Report(node, token, message, hint or self.hint))
+            self.hits.append(Hit(node, token, message, hint or self.hint))
 
     # libcst's dispatch, with each `visit_<Node>`/`leave_<Node>` looked up once per node type, and
     # no `visit_<Node>_<attribute>` hooks: together they cost more than the walk itself.
@@ -162,93 +162,40 @@ def params(parameters: cst.Parameters) -> Iterable[cst.Param]:
         yield parameters.star_kwarg
 
 
-def parse(text: str) -> cst.Module | None:
-    """The module, or None when libcst cannot parse it (syntax error, nesting too deep)."""
-    try:
-        return cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError):
-        return None
-
-
 def run(rule: type[Rule], file: SourceFile, options: Any) -> list[Violation]:
     """The findings of `rule` in `file`, in source order; none for other languages. A Python file
-    the rule cannot read (bad syntax, nesting too deep) raises NotJudged, which the report notes."""
+    the rule cannot read (bad syntax, nesting too deep) raises NotJudged, which the report notes.
+    The parse is the file's own, shared with its regions and every other rule."""
     if file.language != "python":
         return []
-    module = parse(file.text)
-    if module is None:
-        raise NotJudged("libcst cannot parse it")
+    try:
+        tree = file.python()
+    except ParseFailure:
+        raise NotJudged("libcst cannot parse it") from None
     visitor = rule(file, options)
     try:
-        module.visit(visitor)
+        tree.module.visit(visitor)
     except RecursionError:
         raise NotJudged("nested too deeply to walk") from None
-    if not visitor.reports:
+    if not visitor.hits:
         return []
-    where = _starts(file, module, visitor.reports)
-    found = [_violation(file, line, column, r) for r, (line, column) in zip(visitor.reports, where)]
+    found = [_violation(file, line, column, hit) for hit, (line, column) in zip(visitor.hits, _positions(file, tree, visitor.hits))]
     return sorted(found, key=Violation.sort_key)
 
 
-def _starts(file: SourceFile, module: cst.Module, reports: list[Report]) -> list[tuple[int, int]]:
-    """(line, column) of each reported node: counted in one plain code generation pass, which
-    costs a fraction of libcst's PositionProvider; that provider only if the count goes wrong."""
-    state = _counting_state()(module.default_indent, module.default_newline, wanted={id(r.node) for r in reports})
-    module._codegen(state)
-    if state.offset == len(file.text) and all(id(r.node) in state.starts for r in reports):
-        return [file.position(state.starts[id(r.node)]) for r in reports]
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    return [(positions[r.node].start.line, positions[r.node].start.column + 1) for r in reports]
+def _positions(file: SourceFile, tree: Any, hits: list[Hit]) -> list[tuple[int, int]]:
+    """(line, column) of each hit's node: from the shared code generation pass, or libcst's
+    PositionProvider when that pass cannot follow the source."""
+    starts = tree.starts(hit.node for hit in hits)
+    if starts is not None:
+        return [file.position(starts[id(hit.node)]) for hit in hits]
+    positions = MetadataWrapper(tree.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return [(positions[hit.node].start.line, positions[hit.node].start.column + 1) for hit in hits]
 
 
-@functools.cache
-def _counting_state() -> type:
-    """A libcst code generation state that counts characters and notes where wanted nodes start.
-
-    libcst reproduces its input exactly, token by token, so the running length of the generated
-    tokens is the offset of each node; a node's syntactic start (after the comments and blank
-    lines it owns) replaces its first token's when the node reports one.
-    """
-    from libcst._nodes.internal import CodegenState
-
-    @dataclass
-    class CountingState(CodegenState):
-        wanted: set[int] = field(default_factory=set)
-        starts: dict[int, int] = field(default_factory=dict)
-        offset: int = 0
-
-        def add_token(self, value: str) -> None:
-            self.tokens.append(value)
-            self.offset += len(value)
-
-        def add_indent_tokens(self) -> None:
-            self.tokens.extend(self.indent_tokens)
-            self.offset += sum(map(len, self.indent_tokens))
-
-        def pop_trailing_newline(self) -> None:
-            if self.tokens:
-                self.offset -= len(self.tokens.pop())
-
-        def before_codegen(self, node: cst.CSTNode) -> None:
-            if id(node) in self.wanted:
-                self.starts[id(node)] = self.offset
-
-        @contextmanager
-        def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Any = None, end_node: Any = None) -> Iterator[None]:
-            if id(node) in self.wanted and start_node is not None:
-                self.wanted.add(id(start_node))  # a block starts where its first statement does
-            elif id(node) in self.wanted:
-                self.starts[id(node)] = self.offset
-            yield
-            if id(node) in self.wanted and start_node is not None:
-                self.starts[id(node)] = self.starts[id(start_node)]
-
-    return CountingState
-
-
-def _violation(file: SourceFile, line: int, column: int, report: Report) -> Violation:
+def _violation(file: SourceFile, line: int, column: int, hit: Hit) -> Violation:
     location = Location(file.path, line, column)
-    return Violation(location, report.token, report.message, report.hint, line_text=file.line_text(line))
+    return Violation(location, hit.token, hit.message, hit.hint, line_text=file.line_text(line))
 
 
 def dotted_name(node: cst.CSTNode) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from cogni_review import regions
+from cogni_review import pytree, regions
 from cogni_review.model import Location, Violation
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -69,8 +69,25 @@ class SourceFile:
         return regions.language_of(self.path)
 
     @cached_property
+    def _python(self) -> tuple[pytree.Tree | None, str | None]:
+        try:
+            return pytree.parse(self.text), None
+        except regions.ParseFailure as e:
+            return None, str(e)
+
+    def python(self) -> pytree.Tree:
+        """The file parsed as Python, once for the regions and every rule that judges it;
+        ParseFailure when it does not parse."""
+        tree, problem = self._python
+        if tree is None:
+            raise regions.ParseFailure(problem)
+        return tree
+
+    @cached_property
     def _regions(self) -> tuple[tuple[regions.Region, ...], str | None]:
         try:
+            if self.language == "python":
+                return self.python().regions, None
             return regions.non_code_regions(self.language, self.text), None
         except regions.ParseFailure as e:
             return (), f"does not parse as {self.language} ({e}); scanned as plain text"
@@ -108,8 +125,8 @@ class SourceFile:
             start, end = max(start, around - WINDOW), min(end, around + WINDOW)
         return self.text[start:end].rstrip("\r\n")
 
-    def matches(self, pattern: re.Pattern[str], *, code_only: bool = True, not_after: str = "") -> list[TokenMatch]:
-        """Every match of `pattern`, minus those inside comments and docstrings when code_only.
+    def matches(self, pattern: re.Pattern[str], *, not_after: str = "") -> list[TokenMatch]:
+        """Every match of `pattern`, minus those inside comments and docstrings.
 
         `not_after` drops matches right after one of its characters: a whole-word check that,
         unlike a look-behind in the pattern, keeps the regex engine's fast literal scan.
@@ -118,10 +135,9 @@ class SourceFile:
         found = [m for m in pattern.finditer(text) if not (not_after and m.start() and text[m.start() - 1] in not_after)]
         if not found:
             return []
-        if code_only:
-            quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
-            found = [m for m in found if (quick and regions.certainly_code(self.language, text, m.start()))
-                     or not self.in_comment(m.start())]
+        quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
+        found = [m for m in found if (quick and regions.certainly_code(self.language, text, m.start()))
+                 or not self.in_comment(m.start())]
         return [self._token(m) for m in found]
 
     def in_comment(self, offset: int) -> bool:

@@ -8,6 +8,7 @@ suppresses nothing and is itself reported; one that suppresses nothing is stale.
 from __future__ import annotations
 
 import re
+
 from cogni_review.model import Location, Suppression
 from cogni_review.source import SourceFile
 
@@ -19,9 +20,9 @@ _CLOSERS = re.compile(r"[ \t]*(?:\*/|-->)?[ \t]*$")
 _COMMENT_OPENER = re.compile(r"(?:#|//|/\*|\*|--|<!--|;)[ \t]*$")
 
 
-def find(file: SourceFile) -> tuple[Suppression, ...]:
+def find(file: SourceFile | None) -> tuple[Suppression, ...]:
     """Every suppression directive in the file's comments (or comment-looking text, for plain text)."""
-    if MARKER not in file.utf8 or file.is_binary:
+    if file is None or MARKER not in file.utf8 or file.is_binary:
         return ()
     found = []
     for match in _DIRECTIVE.finditer(file.text):

@@ -16,7 +16,6 @@ from cogni_review.errors import ConfigError
 #: nodes visited with aliases expanded; far above any honest spec, far below a "billion laughs"
 MAX_NODES = 200_000
 
-_PLAIN_TAGS = frozenset()
 Path = tuple  # a key path: ("gates", 2, "with", "exclude")
 
 
@@ -94,7 +93,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        if node.tag not in _PLAIN_TAGS and not node.tag.startswith("tag:yaml.org,2002:"):
+        if not node.tag.startswith("tag:yaml.org,2002:"):
             raise ConfigError(f"{self.source}:{node.start_mark.line + 1}: {format_path(path)}: "
                               f"unknown tag {node.tag!r}; write the value without it")
         return self._scalar(node)

@@ -7,11 +7,6 @@ what it does there too, without the review its own module gets.
 Instead: import the constant from the module that owns it; if another file truly needs to spell
 it, add that file to the literal's allowed globs, where the change reads as a change of policy.
 
-Options:
-  literals: map of literal -> globs of the files where it may appear (default none)
-  paths: files judged (default all)
-  exclude: files never judged (default: tests and docs)
-
 Literals match as whole tokens (`admin` is not `admin_panel`), in code and string literals of
 every language (SQL in a string included), never in comments or docstrings. This is the
 mechanism the payment-reason and provider-key gates are built on, for any governed string.
@@ -19,42 +14,30 @@ mechanism the payment-reason and provider-key gates are built on, for any govern
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Iterable
+from pydantic import Field, field_validator
 
-from pydantic import field_validator
+from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
 
-from cogni_review.confinement import Confinement, governed, where
-from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
-from cogni_review.model import Violation
-from cogni_review.source import SourceFile
+__all__ = ["Options", "candidates", "scan"]
 
 
-class Options(FileGateOptions):
-    literals: dict[str, tuple[str, ...]] = {}
-    exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
+class Options(ConfinementOptions):
+    literals: dict[str, tuple[str, ...]] = Field({}, description="map of literal -> globs of the files where it may appear")
 
     _governed = field_validator("literals")(governed)
 
-    @cached_property
-    def confinement(self) -> Confinement:
-        return Confinement(self.literals)
+    def governed(self) -> dict[str, tuple[str, ...]]:
+        return self.literals
+
+    def describe(self, literal: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+        return (
+            f"{literal!r} outside the files allowed to spell it (allowed {_only(allowed)})",
+            "import the constant from the module that owns it, or add this file to the literal's globs in the spec",
+        )
 
 
-def candidates(options: Options) -> tuple[str, ...]:
-    return tuple(options.literals)
-
-
-def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
-    return options.confinement.scan(file, _describe)
-
-
-def _describe(literal: str, globs: tuple[str, ...]) -> tuple[str, str]:
-    allowed = f"allowed only in {where(globs)}" if globs else "allowed nowhere"
-    return (
-        f"{literal!r} outside the files allowed to spell it ({allowed})",
-        "import the constant from the module that owns it, or add this file to the literal's globs in the spec",
-    )
+def _only(allowed: tuple[str, ...]) -> str:
+    return f"only in {where(allowed)}" if allowed else "nowhere"
 
 
 EXAMPLES = {

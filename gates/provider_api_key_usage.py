@@ -6,16 +6,9 @@ can be wired into new network clients, logged or shipped to the browser without 
 Instead: read the key once in the env module (validated there) and hand it only to the adapter
 of the provider it belongs to.
 
-Options:
-  env_modules: where every key may be read (default `src/shared/env/**`)
-  keys: map of env var name -> adapter globs where it is also allowed. Default: derived from
-        the spec, each `providers.<name>.api_key_env` allowed in `src/adapters/**/<name>/**`
-        and `src/adapters/**/<name>.*`, and `llm_proxy.master_key_env` likewise for `litellm`.
-  paths: files judged (default all)
-  exclude: files never judged (default: tests and docs). Deployment config that supplies keys
-           rather than reading them (`.env.example`, compose files, workflows) is judged like
-           code; exclude it explicitly if your DAO allows it, e.g.
-           `exclude: ["tests/**", "docs/**", ".env*", "**/docker-compose*.yml", ".github/**"]`
+Deployment config that supplies keys rather than reading them (`.env.example`, compose files,
+workflows) is judged like code; exclude it explicitly if your DAO allows it, e.g.
+`exclude: ["tests/**", "docs/**", ".env*", "**/docker-compose*.yml", ".github/**"]`.
 
 Every form of reading counts, because the key's name appears in code or a string:
 `process.env.KEY`, `process.env["KEY"]`, `const { KEY } = process.env`, `os.environ["KEY"]`,
@@ -24,29 +17,31 @@ Every form of reading counts, because the key's name appears in code or a string
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cogni_review import globs
-from cogni_review.confinement import Confinement, governed, where
-from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions, spec_of
-from cogni_review.model import Violation
-from cogni_review.source import SourceFile
+from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
+from cogni_review.gate import spec_of
+
+__all__ = ["Options", "activates", "candidates", "scan"]
 
 
 def adapter_globs(name: str) -> tuple[str, ...]:
-    return (f"src/adapters/**/{name}/**", f"src/adapters/**/{name}.*", f"src/adapters/**/{name}-*")
+    """Where the adapter of provider `name` lives."""
+    return (f"src/adapters/**/{name}/**", f"src/adapters/**/{name}.*")
 
 
-class Options(FileGateOptions):
-    env_modules: tuple[str, ...] = ("src/shared/env/**",)
-    keys: dict[str, tuple[str, ...]] = {}
-    exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
+class Options(ConfinementOptions):
+    env_modules: tuple[str, ...] = Field(("src/shared/env/**",), description="where every key may be read")
+    keys: dict[str, tuple[str, ...]] = Field({}, description=(
+        "map of env var name -> adapter globs where it is also allowed; by default derived from the spec: "
+        f"each `providers.<name>.api_key_env` in {', '.join(f'`{g}`' for g in adapter_globs('<name>'))}, "
+        "and `llm_proxy.master_key_env` likewise for `litellm`"))
 
     _governed = field_validator("keys")(governed)
-    _env_globs = field_validator("env_modules")(lambda cls, patterns: globs.check(patterns))
+    _env_globs = field_validator("env_modules")(lambda cls, patterns: globs.validate(patterns))
 
     @model_validator(mode="before")
     @classmethod
@@ -57,28 +52,18 @@ class Options(FileGateOptions):
             return {**data, "keys": derived}
         return data
 
-    @cached_property
-    def confinement(self) -> Confinement:
-        return Confinement({key: self.env_modules + globs for key, globs in self.keys.items()})
+    def governed(self) -> dict[str, tuple[str, ...]]:
+        return {key: self.env_modules + allowed for key, allowed in self.keys.items()}
+
+    def describe(self, key: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+        return (
+            f"provider key {key} read outside the env module and its adapter (allowed only in {where(allowed)})",
+            "read the key in the env module and pass it only to its own provider adapter",
+        )
 
 
 def activates(spec) -> bool:
     return bool(spec.provider_keys())
-
-
-def candidates(options: Options) -> tuple[str, ...]:
-    return tuple(options.confinement.allowed)
-
-
-def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
-    return options.confinement.scan(file, _describe)
-
-
-def _describe(key: str, globs: tuple[str, ...]) -> tuple[str, str]:
-    return (
-        f"provider key {key} read outside the env module and its adapter (allowed only in {where(globs)})",
-        "read the key in the env module and pass it only to its own provider adapter",
-    )
 
 
 EXAMPLES = {

@@ -5,11 +5,6 @@ small ones get read.
 
 Instead: split the change into reviewable pieces (refactor first, behaviour second).
 
-Options:
-  max_changed_files: most files a change may touch (default 40)
-  max_total_diff_kb: most kilobytes (1 KB = 1,024 bytes) of unified diff, measured exactly from
-                     the diff git produces, not estimated (default 1500)
-
 Judges a change as a whole, so it applies to `check` only; in an audit it is neutral (`no_change`).
 """
 
@@ -18,20 +13,22 @@ from __future__ import annotations
 from pydantic import Field
 
 from cogni_review.diff import Change
-from cogni_review.gate import GateOptions, Verdict
+from cogni_review.gate import GateOptions
+from cogni_review.model import GateResult
 
 
 class Options(GateOptions):
-    max_changed_files: int = Field(default=40, ge=0)
-    max_total_diff_kb: float = Field(default=1500, ge=0)
+    max_changed_files: int = Field(default=40, ge=0, description="most files a change may touch")
+    max_total_diff_kb: float = Field(default=1500, ge=0, description=(
+        "most kilobytes (1 KB = 1,024 bytes) of unified diff, measured exactly from the diff git produces"))
 
 
-def check(change: Change, options: Options) -> Verdict:
+def judge(change: Change, options: Options) -> GateResult:
     files, size = len(change.files), change.diff_bytes
     kb = size / 1024
     stats = {"changed_files": files, "total_diff_bytes": size, "lines_changed": change.lines_changed}
     if files > options.max_changed_files:
-        return Verdict.failed(f"{files} files changed; limit {options.max_changed_files}", **stats)
+        return GateResult.failed(f"{files} files changed; limit {options.max_changed_files}", **stats)
     if size > options.max_total_diff_kb * 1024:
-        return Verdict.failed(f"{kb:.1f} KB of diff; limit {options.max_total_diff_kb:g} KB", **stats)
-    return Verdict.passed(**stats)
+        return GateResult.failed(f"{kb:.1f} KB of diff; limit {options.max_total_diff_kb:g} KB", **stats)
+    return GateResult.passed(**stats)

@@ -8,14 +8,10 @@ Triggers catch it at run time; this gate catches it in review, before it ships.
 Instead: append a correcting row rather than updating or deleting one; write a write-once
 column only in the one module that owns it.
 
-Options:
-  statements: list of {pattern, allowed, why} (default none):
-    pattern: a regular expression for the SQL, matched case-insensitively; a space in it
-             matches any run of white space, line breaks included
-    allowed: globs of the files where it may appear; empty (the default) means nowhere
-    why: the invariant, shown in the message
-  paths: files judged (default all)
-  exclude: files never judged (default: tests and docs)
+Each statement is `{pattern, allowed, why}`: `pattern` a regular expression for the SQL, matched
+case-insensitively, where a space matches any run of white space, line breaks included;
+`allowed` the globs of the files where it may appear (empty, the default, means nowhere); `why`
+the invariant, shown in the message.
 
 SQL is found in code and string literals of every language (a Python string, a template
 literal, a `.sql` file), never in comments or docstrings. A pattern starting or ending with a
@@ -31,7 +27,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Iterable
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cogni_review.confinement import where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
@@ -112,7 +108,7 @@ def nested_repeat(pattern: str) -> bool:
 
 
 class Options(FileGateOptions):
-    statements: tuple[Statement, ...] = ()
+    statements: tuple[Statement, ...] = Field((), description="the governed statements: a list of {pattern, allowed, why}")
     exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
 
 

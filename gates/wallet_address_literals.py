@@ -7,11 +7,6 @@ change of treasury, and is the classic way a payment gets silently redirected.
 Instead: read the address from the repo spec (server-side helper) or from configuration and
 pass it down as data; keep test fixtures under the test paths.
 
-Options:
-  paths: files judged (default `src/**`)
-  exclude: files never judged (default: tests, mocks, end-to-end tests and stories by convention)
-  allow: addresses allowed anyway, compared case-insensitively (default none)
-
 An address is `0x` followed by exactly 40 hex digits and not part of a longer hex string or
 identifier, so 32-byte hashes and bytecode are not addresses. Comments and docstrings are not
 code; string literals, template literals and JSX text are.
@@ -24,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from cogni_review.confinement import WORD_CHARS
 from cogni_review.gate import TEST_PATHS, FileGateOptions
@@ -39,7 +34,7 @@ HINT = "read the address from .cogni/repo-spec.yaml or configuration instead of 
 class Options(FileGateOptions):
     paths: tuple[str, ...] = ("src/**",)
     exclude: tuple[str, ...] = TEST_PATHS
-    allow: tuple[str, ...] = ()
+    allow: tuple[str, ...] = Field((), description="addresses allowed anyway (protocol constants), compared case-insensitively")
 
     @field_validator("allow")
     @classmethod

@@ -8,11 +8,6 @@ Instead: go through the module that owns the door (the settlement service, not t
 itself); if a new caller is truly needed, add its file to the function's allowed globs, where
 the change is reviewed as a change of policy.
 
-Options:
-  calls: map of function or method name -> globs of the files allowed to call it (default none)
-  paths: files judged (default all; only Python is judged)
-  exclude: files never judged (default: tests)
-
 Names match the last part of the callee: `credit_account(...)`, `ledger.credit_account(...)`
 and `billing.ledger.credit_account(...)` all count, as does a reference without a call
 (`hooks.append(credit_account)`, `getattr` aside): it is a way to call it from elsewhere.
@@ -27,7 +22,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import libcst as cst
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from cogni_review import rule
 from cogni_review.confinement import where
@@ -38,7 +33,7 @@ from cogni_review.source import SourceFile
 
 
 class Options(FileGateOptions):
-    calls: dict[str, tuple[str, ...]] = {}
+    calls: dict[str, tuple[str, ...]] = Field({}, description="map of function or method name -> globs of the files allowed to call it")
     exclude: tuple[str, ...] = TEST_PATHS
 
     @field_validator("calls")

@@ -7,13 +7,9 @@ it. Each such import looks harmless in its diff, and together they make one tang
 Instead: depend on the contract the other layer publishes (the engine is handed plugins; the
 service knows nothing of its reviewer), or move the code to the layer it belongs in.
 
-Options:
-  forbid: boundaries, each "importer -> imported" as module prefixes (default none), e.g.
-          `["cogni_review -> gates", "cogni_review -> rules", "billing -> cogni_review"]`
-  roots: source folders stripped from a path before it names a module (default `src`)
-  paths: files judged (default all Python files)
-  exclude: files never judged (default none)
-
+Boundaries are written `"importer -> imported"` with module prefixes, e.g.
+`["cogni_review -> gates", "billing -> cogni_review"]`; `allow` takes exceptions out of them in
+the same form (`"gates -> cogni_review.gate"`: the plugins may import the public contract).
 A prefix matches the module and those below it: `gates` matches `gates` and
 `gates.review_limits`, never `gatesx`. A file's module name comes from its path
 (`cogni_review/engine.py` is `cogni_review.engine`, `pkg/__init__.py` is `pkg`), and relative
@@ -29,7 +25,7 @@ from functools import cached_property
 from typing import Iterable, NamedTuple
 
 import libcst as cst
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from cogni_review import rule
 from cogni_review.model import Violation
@@ -49,22 +45,27 @@ class Boundary(NamedTuple):
 
 
 class Options(FileGateOptions):
-    forbid: tuple[str, ...] = ()
-    roots: tuple[str, ...] = ("src",)
-    paths: tuple[str, ...] = ("**/*.py", "**/*.pyi")
+    forbid: tuple[str, ...] = Field((), description='boundaries, each "importer -> imported" as module prefixes')
+    allow: tuple[str, ...] = Field((), description='exceptions to `forbid`, in the same form')
+    roots: tuple[str, ...] = Field(("src",), description="source folders stripped from a path before it names a module")
+    paths: tuple[str, ...] = Field(("**/*.py", "**/*.pyi"), description="the files judged (globs)")
 
-    @field_validator("forbid")
+    @field_validator("forbid", "allow")
     @classmethod
-    def _arrows(cls, forbid: tuple[str, ...]) -> tuple[str, ...]:
-        for text in forbid:
+    def _arrows(cls, arrows: tuple[str, ...]) -> tuple[str, ...]:
+        for text in arrows:
             sides = [side.strip() for side in text.split("->")]
             if len(sides) != 2 or not all(all(p.isidentifier() for p in side.split(".")) for side in sides):
                 raise ValueError(f"{text!r} is not 'importer -> imported' with dotted module names")
-        return forbid
+        return arrows
 
     @cached_property
     def boundaries(self) -> tuple[Boundary, ...]:
-        return tuple(Boundary(*(side.strip() for side in text.split("->")), text) for text in self.forbid)
+        return _arrows(self.forbid)
+
+    @cached_property
+    def exceptions(self) -> tuple[Boundary, ...]:
+        return _arrows(self.allow)
 
     def module_of(self, path: str) -> tuple[str, bool]:
         """The dotted module name of a file and whether it is a package's `__init__`."""
@@ -77,6 +78,10 @@ class Options(FileGateOptions):
         parts = stem.split("/")
         package = parts[-1] == "__init__"
         return ".".join(parts[:-1] if package else parts), package
+
+
+def _arrows(texts: tuple[str, ...]) -> tuple[Boundary, ...]:
+    return tuple(Boundary(*(side.strip() for side in text.split("->")), text) for text in texts)
 
 
 def within(module: str, prefix: str) -> bool:
@@ -99,18 +104,25 @@ class ImportBoundaries(rule.Rule):
         super().__init__(file, options)
         self.module, self.package = options.module_of(file.path)
         self.boundaries = [b for b in options.boundaries if b.holds(self.module)]
+        self.exceptions = [e for e in options.exceptions if within(self.module, e.importer)]
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
-            self.check(alias, rule.dotted_name(alias.name))
+            self.judge(alias, rule.dotted_name(alias.name))
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         name = rule.dotted_name(node.module) if node.module else ""
         base = absolute(self.module, self.package, len(node.relative), name) if node.relative else name
-        if base and not self.check(node, base) and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                self.check(alias, f"{base}.{rule.dotted_name(alias.name)}")
+        if not base:
+            return False
+        star = isinstance(node.names, cst.ImportStar)
+        # `from pkg import allowed_module`: when an exception lies below `base`, judge each name
+        if star or not any(within(e.imported, base) and e.imported != base for e in self.exceptions):
+            if self.judge(node, base) or star:
+                return False
+        for alias in node.names:
+            self.judge(alias, f"{base}.{rule.dotted_name(alias.name)}")
         return False
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -118,9 +130,12 @@ class ImportBoundaries(rule.Rule):
             name = node.args[0].value
             value = name.evaluated_value if isinstance(name, cst.SimpleString) else None
             if isinstance(value, str) and value and not value.startswith("."):
-                self.check(node, value)
+                self.judge(node, value)
 
-    def check(self, node: cst.CSTNode, target: str) -> bool:
+    def judge(self, node: cst.CSTNode, target: str) -> bool:
+        """Report `target` if a boundary forbids it here and no exception allows it; True if reported."""
+        if any(within(target, e.imported) for e in self.exceptions):
+            return False
         for boundary in self.boundaries:
             if within(target, boundary.imported):
                 self.report(node, target, f"{self.module} imports {target}, which {boundary.text!r} forbids")

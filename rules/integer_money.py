@@ -8,15 +8,10 @@ Instead: keep money in integer units (credits, cents, micro-USD); scale by integ
 divide with `//` or `divmod`, saying which way the remainder goes. `Decimal` built from strings
 or integers is exact and allowed, and so is a division with a `Decimal` operand.
 
-Options:
-  names: money names, fnmatch patterns matched case-insensitively (default `*credits*`,
-         `*cents*`, `*_micro`, `*micro_usd*`, `amount*`, `*_amount`, `balance*`)
-  paths: files judged (default all; only Python is judged)
-  exclude: files never judged (default: tests)
-
 Judged: the value assigned (`=`, annotated, augmented, `:=`) to a money-named name, `obj.attr`
 or `name[key]`; a keyword argument with a money name; what a money-named function returns; the
-default of a money-named parameter. A local that holds a float (assigned from one, or a
+default of a money-named parameter; and any arithmetic that combines a money-named operand with
+a float, whatever receives the result (`return amount_credits * 0.75` in any function). A local that holds a float (assigned from one, or a
 parameter annotated `float`) makes a money expression that uses it a float too, within its
 function; module-level names count in every function that does not rebind them. A file libcst
 cannot parse is not judged.
@@ -31,6 +26,7 @@ from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
+from pydantic import Field
 
 from cogni_review import rule
 from cogni_review.gate import TEST_PATHS, FileGateOptions
@@ -41,6 +37,7 @@ MONEY_NAMES = ("*credits*", "*cents*", "*_micro", "*micro_usd*", "amount*", "*_a
 FLOAT_CALLS = {"float": "float()", "builtins.float": "float()", "round": "round()", "builtins.round": "round()"}
 DECIMALS = {"Decimal", "decimal.Decimal"}
 TEXT_CALLS = {"str", "repr", "format"}
+MONEY_PRESERVING = {"int", "abs", "min", "max", "sum"}
 ADVICE = {
     "float()": "keep integer units",
     "round()": "use // or divmod and say which way it rounds",
@@ -49,7 +46,7 @@ ADVICE = {
 
 
 class Options(FileGateOptions):
-    names: tuple[str, ...] = MONEY_NAMES
+    names: tuple[str, ...] = Field(MONEY_NAMES, description="money names: fnmatch patterns, matched case-insensitively")
     exclude: tuple[str, ...] = TEST_PATHS
 
     @cached_property
@@ -83,6 +80,50 @@ class IntegerMoney(rule.Flow):
         self.scopes = rule.Scopes()  # local name -> its FloatOrigin, "decimal", or None
         self.decimals: set[int] = set()  # id(expression) of Decimal values
         self.not_loads: set[int] = set()  # names that are not variables: attributes, keywords
+        self.as_text = 0  # how many text or truth values (f-strings, comparisons) enclose this node
+        self.mixed: list[tuple[FloatOrigin, str]] = []  # money operands combined with a float
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.as_text += self.stops(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self.as_text -= self.stops(original_node)
+
+    def leave_BinaryOperation(self, original_node: cst.BinaryOperation) -> None:
+        """Money combined with a float is money computed with a float, whatever receives it."""
+        money = self.money_operand(original_node.left) or self.money_operand(original_node.right)
+        if not money or self.as_text:
+            return
+        found = self.flows.get(id(original_node.left)) or self.flows.get(id(original_node.right))
+        decimal = id(original_node.left) in self.decimals or id(original_node.right) in self.decimals
+        if type(original_node.operator) is cst.Divide and not decimal:
+            found = FloatOrigin(original_node, "true division", ADVICE["true division"])
+        if found is not None:
+            self.mixed.append((found, money))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Report money-with-float operations no assignment, return or argument reported already."""
+        for found, money in self.mixed:
+            self.report(found.node, money, f"{money!r} is combined with {found.what}; {found.advice}")
+
+    def money_operand(self, node: cst.BaseExpression) -> str:
+        """The money name an operand is, or is built from (`credits`, `self.amount_cents`,
+        `balances[k]`, `-credits`, `(credits + fee)`, `int(credits)`); "" if none."""
+        kind = type(node)
+        if kind is cst.Name or kind is cst.Attribute:
+            name = node.value if kind is cst.Name else node.attr.value
+            return name if self.options.is_money(name) else ""
+        if kind is cst.Subscript:
+            return self.money_operand(node.value)
+        if kind is cst.BinaryOperation:
+            return self.money_operand(node.left) or self.money_operand(node.right)
+        if kind is cst.UnaryOperation:
+            return self.money_operand(node.expression)
+        if kind is cst.Call and rule.dotted_name(node.func) in MONEY_PRESERVING and node.args:
+            return self.money_operand(node.args[0].value)
+        return ""
 
     def source(self, node: cst.CSTNode) -> FloatOrigin | None:
         kind = type(node)  # not isinstance: libcst's node classes are ABCs, and this runs per node
@@ -244,5 +285,6 @@ EXAMPLES = {
         ("billing/pricing.py", "def grant(usd, rate):\n    ratio = usd / rate\n    credits = usd * ratio  # <-"),
         ("billing/pricing.py", "def credits_for(usd: int) -> int:\n    return round(usd * 100)  # <-"),
         ("billing/pricing.py", "ledger.append(account, amount_micro=float(x))  # <-"),
+        ("billing/pricing.py", "def _split(amount_credits):\n    return amount_credits * 0.75  # <-"),
     ],
 }

@@ -52,7 +52,7 @@ def test_audit_sees_tracked_and_untracked_not_ignored(project) -> None:
         ("wallet-address-literals", "src/app.ts", 1, A1),
         ("wallet-address-literals", "src/new.ts", 1, A2),
     ]
-    assert report.status == "fail" and report.exit_code == 1
+    assert report.status == "fail" and report.exit_code() == 1
 
 
 def test_audit_of_a_revision_reads_committed_content(project) -> None:
@@ -130,8 +130,8 @@ def test_policy_comes_from_the_base_so_a_change_cannot_weaken_its_own_gate(proje
     ]
     (governance,) = [g for g in report.gates if g.type == "governance-change"]
     assert (governance.status, governance.neutral_reason) == ("neutral", "policy_changed")
-    assert "-        credits_purchase: [\"src/features/payments/**\"]" in governance.stats["diff"]
-    assert "+  - type: wallet-address-literals" in governance.stats["diff"]
+    assert "-        credits_purchase: [\"src/features/payments/**\"]" in governance.policy_diff
+    assert "+  - type: wallet-address-literals" in governance.policy_diff
     assert report.status == "fail"
 
 
@@ -154,7 +154,7 @@ def test_a_base_without_spec_uses_the_changes_spec_and_says_so(repo) -> None:
         ("wallet-address-literals", "src/b.ts", 1, A1),
     ]
     assert [(n.kind, n.path, n.message) for n in report.notes] == [
-        ("governance-change", ".cogni/repo-spec.yaml", "the base has no spec; the change's own spec was enforced")
+        ("governance_change", ".cogni/repo-spec.yaml", "the base has no spec; the change's own spec was enforced")
     ]
 
 

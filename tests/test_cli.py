@@ -136,8 +136,9 @@ def test_spec_override(project, run_cli, tmp_path) -> None:
 def test_explain_and_list(run_cli) -> None:
     code, out, _ = run_cli("explain", "wallet-address-literals")
     assert code == 0
-    assert out.startswith("wallet-address-literals: A hard-coded on-chain (EVM) address in app code.")
-    assert "Why:" in out and "Instead:" in out and "  paths: [src/**]" in out and "Fails (the line marked <- is reported):" in out
+    assert out.startswith("#### `wallet-address-literals`\n\nA hard-coded on-chain (EVM) address in app code.")
+    assert "Why:" in out and "Instead:" in out and "| `paths` | `src/**` |" in out
+    assert "`src/widget.tsx` fails (each line marked `<-` is reported):" in out
     code, out, _ = run_cli("list")
     assert code == 0 and "review-limits" in out and "provider-api-key-usage" in out
 

@@ -2,56 +2,136 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import re
+from pathlib import Path
+
 import pytest
 
-from cogni_review import catalog, rule
+from cogni_review import catalog, rule, testing
+from cogni_review.errors import ConfigError
 from cogni_review.source import SourceFile
 
-PLUGINS = catalog.discover(*catalog.builtin_dirs())
+PLUGINS = {t: f.plugin for t, f in catalog.builtins().items()}
+GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "examples.txt"
 
 
 def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int, str]]:
     plugin = PLUGINS[gate]
-    opts = plugin.options_model.model_validate(options)
-    return [(v.line, v.column, v.token) for v in plugin.module.scan(SourceFile(path, code.encode()), opts)]
-
-
-def marked_lines(code: str) -> list[int]:
-    return [n for n, line in enumerate(code.splitlines(), 1) if line.rstrip().endswith("<-")]
+    opts = plugin.options.model_validate(options)
+    return [(v.line, v.column, v.token) for v in plugin.scan(SourceFile(path, code.encode()), opts)]
 
 
 def example_cases():
     for plugin in PLUGINS.values():
-        examples = getattr(plugin.module, "EXAMPLES", {})
-        for kind in ("passes", "fails"):
-            for index, (path, code) in enumerate(examples.get(kind, ())):
-                yield pytest.param(plugin, examples.get("with", {}), path, code, id=f"{plugin.type}/{kind}/{index}")
+        for kind, index, example in plugin.examples:
+            yield pytest.param(plugin, example, id=f"{plugin.type}/{kind}/{index}")
 
 
-@pytest.mark.parametrize(("plugin", "options", "path", "code"), list(example_cases()))
-def test_examples(plugin, options, path, code) -> None:
-    opts = plugin.options_model.model_validate(options)
-    judged = opts.selects(path)  # as the engine does: files outside paths/exclude are not judged
-    lines = [v.line for v in plugin.module.scan(SourceFile(path, code.encode()), opts)] if judged else []
-    assert lines == marked_lines(code)
+@pytest.mark.parametrize(("plugin", "example"), list(example_cases()))
+def test_examples_through_the_engine(plugin, example) -> None:
+    """Each example is audited as a one-file repository: the gate's file selection, prefilter,
+    scan and the engine's comment and suppression handling all take part."""
+    report = testing.judge(plugin, example)
+    lines = [v.line for v in testing.findings(report)]
+    assert lines == example.marked_lines
+    (result,) = report.gates
+    assert result.status == ("fail" if example.marked_lines else "pass")
+
+
+def render_examples() -> str:
+    """Every example's findings with column and message: pinned by a golden file."""
+    out = []
+    for plugin in sorted(PLUGINS.values(), key=lambda p: p.type):
+        for kind, index, example in plugin.examples:
+            for v in testing.findings(testing.judge(plugin, example)):
+                out.append(f"{plugin.type}/{kind}/{index}: {v.path}:{v.line}:{v.column}: {v.token!r}: {v.message} | {v.hint}")
+    return "\n".join(out) + "\n"
+
+
+def test_example_findings_match_the_golden_file() -> None:
+    rendered = render_examples()
+    if os.environ.get("COGNI_UPDATE_GOLDEN"):
+        GOLDEN.write_text(rendered, encoding="utf-8")
+    assert rendered == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_a_broken_prefilter_fails_the_examples(monkeypatch) -> None:
+    """The examples run the gate's `candidates`: a prefilter that rejects everything is caught."""
+    plugin = PLUGINS["widget-payment-reason"]
+    broken = dataclasses.replace(plugin, candidates=lambda options: ("no-such-token",))
+    failing = [e for kind, _, e in plugin.examples if kind == "fails"]
+    assert all(not testing.findings(testing.judge(broken, e)) for e in failing)
+    assert all(testing.findings(testing.judge(plugin, e)) for e in failing)
 
 
 def test_every_file_gate_documents_why_instead_and_examples() -> None:
     for plugin in PLUGINS.values():
         assert plugin.summary and "Why:" in plugin.doc and "Instead:" in plugin.doc, plugin.type
         if plugin.is_file_gate:
-            examples = plugin.module.EXAMPLES
-            assert examples["passes"] and examples["fails"], plugin.type
+            assert plugin.examples.passes and plugin.examples.fails, plugin.type
 
 
 def test_every_plugin_type_is_its_file_name_and_every_rule_its_class() -> None:
     files = [f for folder in catalog.builtin_dirs() for f in folder.glob("[!_]*.py")]
     assert sorted(PLUGINS) == sorted(f.stem.replace("_", "-") for f in files)  # unique, one per file
     for plugin in PLUGINS.values():
-        assert plugin.path.stem.replace("_", "-") == plugin.type
-        if plugin.path.parent.name.endswith("rules"):
-            visitor = getattr(plugin.module, plugin.type.title().replace("-", ""))
+        assert plugin.source.stem.replace("_", "-") == plugin.type
+        if plugin.source.parent.name.endswith("rules"):
+            module = catalog._import(plugin.source)
+            visitor = getattr(module, plugin.type.title().replace("-", ""))
             assert issubclass(visitor, rule.Rule), plugin.type
+
+
+GOOD_GATE = '''"""Flags nothing.
+
+Why: a test. Instead: nothing.
+"""
+from cogni_review.gate import FileGateOptions
+
+class Options(FileGateOptions):
+    pass
+
+{hooks}
+
+EXAMPLES = {{"passes": [("a.py", "x = 1")], "fails": [("a.py", "bad = 1  # <-")]}}
+'''
+
+
+@pytest.mark.parametrize(
+    ("hooks", "error"),
+    [
+        pytest.param("def scan(file, options):\n    return []\ndef candidate(options):\n    return ()",
+                     "defines 'candidate', which is not a hook; did you mean 'candidates'?", id="misspelt-candidates"),
+        pytest.param("def scan(file, options):\n    return []\ndef activate(spec):\n    return True",
+                     "defines 'activate', which is not a hook; did you mean 'activates'?", id="misspelt-activates"),
+        pytest.param("def scanner(file, options):\n    return []",
+                     "defines exactly one of scan(file, options)", id="neither-scan-nor-judge"),
+        pytest.param("def scan(file, options):\n    return []\ndef judge(change, options):\n    return None",
+                     "defines exactly one of scan(file, options)", id="both-scan-and-judge"),
+        pytest.param("def scan(file):\n    return []", "scan must be a function of 2 argument(s)", id="wrong-arity"),
+        pytest.param("def check(change, options):\n    return None",
+                     "`check` is not a hook; a change gate defines judge(change, options)", id="old-hook-name"),
+        pytest.param("def scan(file, options):\n    return []\nEXAMPLE = {}",
+                     "defines 'EXAMPLE', which is not a hook; did you mean 'EXAMPLES'?", id="misspelt-examples"),
+    ],
+)
+def test_a_module_that_does_not_fit_the_contract_is_an_error_at_load(tmp_path, hooks: str, error: str) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "odd_gate.py").write_text(GOOD_GATE.format(hooks=hooks), encoding="utf-8")
+    file = catalog.PluginFile("odd-gate", folder / "odd_gate.py")
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        file.plugin
+
+
+def test_a_module_that_fits_the_contract_loads(tmp_path) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "fine_gate.py").write_text(GOOD_GATE.format(hooks="def scan(file, options):\n    return []"), encoding="utf-8")
+    plugin = catalog.PluginFile("fine-gate", folder / "fine_gate.py").plugin
+    assert (plugin.type, plugin.is_file_gate, plugin.summary, plugin.candidates) == ("fine-gate", True, "Flags nothing.", None)
 
 
 ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
@@ -91,7 +171,7 @@ def test_address_code_versus_comments(path: str, code: str, expected: list[tuple
 
 
 def test_address_outside_paths_and_in_tests_is_not_judged_by_options() -> None:
-    opts = PLUGINS["wallet-address-literals"].options_model()
+    opts = PLUGINS["wallet-address-literals"].options()
     assert [opts.selects(p) for p in ["src/a.ts", "src/x/a.test.ts", "src/__tests__/a.ts", "tests/a.ts", "lib/a.ts"]] == [
         True, False, False, False, False,
     ]
@@ -112,7 +192,7 @@ def test_allowed_address_is_case_insensitive() -> None:
 )
 def test_checksum_is_reported_in_the_message(address: str, state: str) -> None:
     plugin = PLUGINS["wallet-address-literals"]
-    (v,) = plugin.module.scan(SourceFile("src/a.ts", f'x = "{address}"'.encode()), plugin.options_model())
+    (v,) = plugin.scan(SourceFile("src/a.ts", f'x = "{address}"'.encode()), plugin.options())
     assert v.message == f"hard-coded address {address} ({state})"
 
 
@@ -163,5 +243,5 @@ def test_reason_tokens(path: str, code: str, expected: list[tuple[int, int]]) ->
 def test_unparsable_source_falls_back_to_plain_text() -> None:
     file = SourceFile("src/broken.tsx", f"const a = <div>{{/* {ADDRESS} */}} <\n".encode())
     plugin = PLUGINS["wallet-address-literals"]
-    assert [v.line for v in plugin.module.scan(file, plugin.options_model())] == [1]
+    assert [v.line for v in plugin.scan(file, plugin.options())] == [1]
     assert file.fallback is not None and "scanned as plain text" in file.fallback

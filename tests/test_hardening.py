@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -88,7 +89,7 @@ def test_a_suppression_covers_only_its_gate_and_its_lines(project) -> None:
                               f'// cogni: allow wallet-address-literals -- too far above\n\nconst b = "{A2}";\n')
     report = audit(project)
     assert found(report) == [("wallet-address-literals", "src/a.ts", 2, A1), ("wallet-address-literals", "src/a.ts", 6, A2)]
-    assert sorted((n.kind, n.path) for n in report.notes) == [("stale-suppression", "src/a.ts"), ("stale-suppression", "src/a.ts")]
+    assert sorted((n.kind, n.path) for n in report.notes) == [("stale_suppression", "src/a.ts"), ("stale_suppression", "src/a.ts")]
 
 
 def test_check_lists_added_suppressions_and_fails_on_a_stale_one_it_adds(project) -> None:
@@ -132,7 +133,7 @@ def test_baseline_is_stable_accepts_old_findings_and_shrinks(project, run_cli) -
     project.write("src/b.ts", "x(CREDITS)\n")
     report = audit(project)
     assert found(report) == [("wallet-address-literals", "src/a.ts", 5, A1)]
-    assert [(n.kind, n.path) for n in report.notes] == [("stale-baseline", "src/b.ts")]
+    assert [(n.kind, n.path) for n in report.notes] == [("stale_baseline", "src/b.ts")]
 
 
 def test_a_change_cannot_baseline_its_own_new_violation(project) -> None:
@@ -179,7 +180,7 @@ def test_governance_change_can_be_made_to_fail_and_covers_extra_paths(project) -
     report = check(project)
     (governance,) = [g for g in report.gates if g.type == "governance-change"]
     assert (governance.status, [v.path for v in governance.violations]) == ("fail", ["tools/suppressions.py"])
-    assert "-GRAMMAR = 1\n+GRAMMAR = 2" in governance.stats["diff"]
+    assert "-GRAMMAR = 1\n+GRAMMAR = 2" in governance.policy_diff
     assert report.status == "fail"
 
 
@@ -265,8 +266,8 @@ def test_odd_files_in_a_change(project) -> None:
         ("wallet-address-literals", "src/minified.js", 1, A2),
     ]
     notes = {(n.kind, n.path) for n in report.notes}
-    assert ("plain-text", "src/broken.tsx") in notes and ("not-scanned", "src/link.ts") in notes
-    assert ("not-scanned", "") in notes  # the binary file, counted
+    assert ("plain_text", "src/broken.tsx") in notes and ("not_scanned", "src/link.ts") in notes
+    assert ("not_scanned", "") in notes  # the binary file, counted
     minified = next(v for v in report.violations if v.path == "src/minified.js")
     assert minified.column == 1_600_008 and len(minified.line_text) <= 400
 
@@ -285,19 +286,19 @@ def test_submodule_is_noted_not_followed(project, tmp_path) -> None:
     project.commit("submodule")
     report = audit(project)
     assert found(report) == []
-    assert ("not-scanned", "src/vendor") in {(n.kind, n.path) for n in report.notes}
+    assert ("not_scanned", "src/vendor") in {(n.kind, n.path) for n in report.notes}
 
 
 def test_a_gate_that_crashes_is_neutral_and_fail_on_error_fails(project, monkeypatch) -> None:
     from cogni_review import catalog
 
     project.write("src/pay.ts", f'const to = "{A1}";\n')
-    plugin = catalog.discover(*catalog.builtin_dirs())["wallet-address-literals"]
+    file = catalog.builtins()["wallet-address-literals"]
 
     def boom(file, options):
         raise ValueError("bad input")
 
-    monkeypatch.setattr(plugin.module, "scan", boom)
+    monkeypatch.setitem(file.__dict__, "plugin", dataclasses.replace(file.plugin, scan=boom))
     report = audit(project)
     (wallet,) = [g for g in report.gates if g.type == "wallet-address-literals"]
     assert (wallet.status, wallet.neutral_reason, wallet.error) == ("neutral", "internal_error", "ValueError: bad input (in src/pay.ts)")
@@ -327,11 +328,11 @@ def test_history_without_a_spec_uses_the_working_trees_and_says_so(repo) -> None
     report = check(repo, old, "HEAD")
     assert found(report) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
     assert [(n.kind, n.message) for n in report.notes] == [
-        ("spec-source", "neither revision has a spec; the working tree's was enforced")
+        ("spec_source", "neither revision has a spec; the working tree's was enforced")
     ]
     old_audit = audit(repo, rev=old)
     assert found(old_audit) == []
-    assert [(n.kind, n.path) for n in old_audit.notes] == [("spec-source", ".cogni/repo-spec.yaml")]
+    assert [(n.kind, n.path) for n in old_audit.notes] == [("spec_source", ".cogni/repo-spec.yaml")]
     assert found(audit(repo, rev="HEAD")) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
 
 
@@ -367,7 +368,7 @@ def test_one_strange_file_does_not_hide_the_rest(project) -> None:
     project.commit("work", **{"app/deep.py": deep, "app/refund.py": "refund_credits = 0.1 * 3\n"})
     report = check(project)
     assert found(report) == [("integer-money", "app/refund.py", 1, "refund_credits")]
-    assert ("not-judged", "app/deep.py") in {(n.kind, n.path) for n in report.notes}
+    assert ("not_judged", "app/deep.py") in {(n.kind, n.path) for n in report.notes}
 
 
 def test_an_existing_suppression_does_not_cover_what_a_change_adds_next_to_it(project) -> None:
@@ -420,7 +421,7 @@ def test_encodings_and_stray_nul_bytes_do_not_hide_code(project) -> None:
         ("wallet-address-literals", "src/wide.sql", 1, A2),
         ("wallet-address-literals", "src/wide.ts", 1, A2),
     ]
-    assert ("not-scanned", "src/blob.dat2") in {(n.kind, n.path) for n in report.notes}
+    assert ("not_scanned", "src/blob.dat2") in {(n.kind, n.path) for n in report.notes}
 
 
 def test_an_mdx_page_is_code(project) -> None:

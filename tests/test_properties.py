@@ -11,7 +11,7 @@ from cogni_review.errors import GitError
 from cogni_review.gate import NotJudged
 from cogni_review.source import SourceFile
 
-PLUGINS = catalog.discover(*catalog.builtin_dirs())
+PLUGINS = {t: f.plugin for t, f in catalog.builtins().items()}
 WALLET = PLUGINS["wallet-address-literals"]
 ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
 PATHS = ["src/a.ts", "src/a.tsx", "src/a.js", "src/a.py", "src/a.sql", "src/a.go", "src/a.txt"]
@@ -24,9 +24,9 @@ def test_random_bytes_never_crash_any_gate(data: bytes, path: str) -> None:
     file = SourceFile(path, data)
     for plugin in PLUGINS.values():
         if plugin.is_file_gate:
-            options = plugin.options_model.model_validate(plugin.module.EXAMPLES.get("with", {}))
+            options = plugin.options.model_validate(dict(plugin.examples.options))
             try:
-                list(plugin.module.scan(file, options))
+                list(plugin.scan(file, options))
             except NotJudged:  # the contract for a file a rule cannot read; the engine notes it
                 assert path.endswith(".py")
     suppressions.find(file)
@@ -51,7 +51,7 @@ SEPARATOR = st.sampled_from([" ", "\n", "\r\n", "\t", "(", ")", "=", ",", ";", "
 def test_a_planted_address_in_plain_text_is_always_found(before: str, after: str, left: str, right: str) -> None:
     text = before + left + ADDRESS + right + after
     file = SourceFile("src/config.go", text.encode("utf-8", errors="surrogatepass"))
-    tokens = [v.token for v in WALLET.module.scan(file, WALLET.options_model())]
+    tokens = [v.token for v in WALLET.scan(file, WALLET.options())]
     assert ADDRESS in tokens
 
 
@@ -65,7 +65,7 @@ def test_a_planted_address_in_a_typescript_string_is_always_found(noise: str, be
     """Whatever precedes it (nothing there can open a comment or a string), a literal in code is found."""
     text = f"{noise}\nconst planted = \"{before} {ADDRESS} {after}\";\n"
     file = SourceFile("src/planted.ts", text.encode("utf-8"))
-    assert ADDRESS in [v.token for v in WALLET.module.scan(file, WALLET.options_model())]
+    assert ADDRESS in [v.token for v in WALLET.scan(file, WALLET.options())]
 
 
 DIFF_LINE = st.one_of(

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 
 from cogni_review import __version__
-from cogni_review.model import FAIL, NEUTRAL, PASS, GateResult, Location, Note, Report, Violation
+from cogni_review.model import FAIL, NEUTRAL, PASS, GateResult, Location, NeutralReason, Note, NoteKind, Report, Violation
 from cogni_review.reporters import REPORTERS, github, json_, markdown, sarif, text
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
@@ -41,18 +41,20 @@ def wallet_gate() -> GateResult:
 
 
 def sample_report() -> Report:
-    later = GateResult.neutral("license-headers", "license-headers", "unimplemented_gate",
-                               message="gate type 'license-headers' is not implemented by cogni-review")
+    later = GateResult(id="license-headers", type="license-headers", status=NEUTRAL,
+                       neutral_reason=NeutralReason.UNIMPLEMENTED_GATE,
+                       message="gate type 'license-headers' is not implemented by cogni-review")
     gates = (wallet_gate(), later)
     notes = (
-        Note("plain-text", "not valid UTF-8; read as plain text", "assets/logo,v2.bin"),
-        Note("policy-change", "the spec changed in this change; gates ran with the base policy"),
+        Note(NoteKind.PLAIN_TEXT, "not valid UTF-8; read as plain text", "assets/logo,v2.bin"),
+        Note(NoteKind.GOVERNANCE_CHANGE, "the spec changed in this change; gates ran with the base policy"),
     )
     return Report(mode="check", gates=gates, notes=notes)
 
 
 def timed_out_report() -> Report:
-    gate = GateResult.neutral("limits", "review-limits", "timeout", error="gave up after 30 s")
+    gate = GateResult(id="limits", type="review-limits", status=NEUTRAL, neutral_reason=NeutralReason.TIMEOUT,
+                      error="gave up after 30 s")
     return Report(mode="check", gates=(gate,), fail_on_error=True)
 
 
@@ -150,7 +152,7 @@ def test_json_has_exact_keys_and_values() -> None:
         "message": first.message, "hint": HINT, "fingerprint": first.fingerprint,
     }
     assert (license_["status"], license_["neutral_reason"]) == (NEUTRAL, "unimplemented_gate")
-    assert doc["notes"][1] == {"kind": "policy-change", "message": sample_report().notes[1].message,
+    assert doc["notes"][1] == {"kind": "governance_change", "message": sample_report().notes[1].message,
                                "path": None}
 
 
@@ -208,9 +210,9 @@ def test_github_gate_and_note_commands() -> None:
     assert lines[3:] == [
         "::notice title=cogni-review%3A license-headers"
         "::license-headers: neutral (unimplemented_gate)",
-        "::warning file=assets/logo%2Cv2.bin,title=cogni-review%3A plain-text"
+        "::warning file=assets/logo%2Cv2.bin,title=cogni-review%3A plain_text"
         "::not valid UTF-8; read as plain text",
-        "::notice title=cogni-review%3A policy-change"
+        "::notice title=cogni-review%3A governance_change"
         "::the spec changed in this change; gates ran with the base policy",
     ]
     assert github.render(timed_out_report()) == (
@@ -219,7 +221,8 @@ def test_github_gate_and_note_commands() -> None:
 
 
 def test_github_neutral_gate_with_error_warns() -> None:
-    gate = GateResult.neutral("limits", "review-limits", "internal_error", error="boom")
+    gate = GateResult(id="limits", type="review-limits", status=NEUTRAL, neutral_reason=NeutralReason.INTERNAL_ERROR,
+                      error="boom")
     rendered = github.render(Report(mode="check", gates=(gate,)))
     expected = "::warning title=cogni-review%3A limits::limits: neutral (internal_error)%0Aboom\n"
     assert rendered == expected

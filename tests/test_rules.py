@@ -11,13 +11,13 @@ from cogni_review.errors import ConfigError
 from cogni_review.gate import NotJudged
 from cogni_review.source import SourceFile
 
-PLUGINS = catalog.discover(*catalog.builtin_dirs())
+PLUGINS = {t: f.plugin for t, f in catalog.builtins().items()}
 
 
 def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int, str]]:
     plugin = PLUGINS[gate]
-    opts = plugin.options_model.model_validate(options)
-    return [(v.line, v.column, v.token) for v in plugin.module.scan(SourceFile(path, code.encode()), opts)]
+    opts = plugin.options.model_validate(options)
+    return [(v.line, v.column, v.token) for v in plugin.scan(SourceFile(path, code.encode()), opts)]
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,15 @@ def findings(gate: str, path: str, code: str, **options) -> list[tuple[int, int,
         pytest.param("balances[key] = total / n", [(1, 17, "balances")], id="subscript-target"),
         pytest.param("rate, credits = 0.5, 100", [], id="tuple-pairs-element-wise"),
         pytest.param("obj.ratio = 0.5\ncredits = usd * obj.ratio", [], id="attribute-is-not-the-local"),
+        pytest.param("def _split(amount_credits):\n    return amount_credits * 0.75\n", [(2, 29, "amount_credits")], id="money-operand-times-float"),
+        pytest.param("def f(balance_micro):\n    log(balance_micro / 3)\n", [(2, 9, "balance_micro")], id="money-operand-true-division"),
+        pytest.param("def f(x):\n    return -self.amount_cents * float(x)\n", [(2, 33, "amount_cents")], id="money-attribute-times-float-call"),
+        pytest.param("def f(credits, rate: float):\n    return (credits + 1) * rate\n", [(2, 28, "credits")], id="money-expression-times-float-parameter"),
+        pytest.param("def f(amount_cents):\n    return amount_cents // 3\n", [], id="money-operand-floor-division"),
+        pytest.param("def f(amount_cents):\n    return Decimal(amount_cents) / 3\n", [], id="money-operand-decimal-division"),
+        pytest.param("def f(credits):\n    return f'{credits / 100:.2f}'\n", [], id="money-operand-formatted-as-text"),
+        pytest.param("def f(credits):\n    return credits / 100 > 0.5\n", [], id="money-operand-compared"),
+        pytest.param("credits = amount_cents * 0.75", [(1, 26, "credits")], id="assignment-reported-once"),
     ],
 )
 def test_integer_money(code: str, expected: list[tuple[int, int, str]]) -> None:
@@ -60,12 +69,12 @@ def test_integer_money(code: str, expected: list[tuple[int, int, str]]) -> None:
 def test_unparsable_python_is_not_judged_and_says_so() -> None:
     plugin = PLUGINS["integer-money"]
     with pytest.raises(NotJudged, match="libcst cannot parse it"):
-        list(plugin.module.scan(SourceFile("billing/pricing.py", b"credits = 100 /"), plugin.options_model()))
+        list(plugin.scan(SourceFile("billing/pricing.py", b"credits = 100 /"), plugin.options()))
 
 
 def test_integer_money_message() -> None:
     plugin = PLUGINS["integer-money"]
-    (v,) = plugin.module.scan(SourceFile("b.py", b"credits = a / b"), plugin.options_model())
+    (v,) = plugin.scan(SourceFile("b.py", b"credits = a / b"), plugin.options())
     assert (v.message, v.hint) == (
         "'credits' is computed with true division; use // or integer ratios",
         "keep money in integer units (credits, cents, micro-USD) and divide with // or divmod",
@@ -104,8 +113,8 @@ def test_call_confinement(path: str, code: str, expected: list[tuple[int, int]])
 
 def test_call_confinement_message() -> None:
     plugin = PLUGINS["call-confinement"]
-    opts = plugin.options_model.model_validate({"calls": {"mint_lot": []}})
-    (v,) = plugin.module.scan(SourceFile("b.py", b"lots.mint_lot(conn)"), opts)
+    opts = plugin.options.model_validate({"calls": {"mint_lot": []}})
+    (v,) = plugin.scan(SourceFile("b.py", b"lots.mint_lot(conn)"), opts)
     assert v.message == "mint_lot called outside the modules allowed to call it (allowed nowhere)"
 
 
@@ -134,7 +143,7 @@ def test_sql_confinement(path: str, code: str, expected: list[tuple[int, int, st
 
 def test_sql_confinement_message() -> None:
     plugin = PLUGINS["sql-confinement"]
-    (v,) = plugin.module.scan(SourceFile("a.sql", b"DELETE FROM credit_ledger;"), plugin.options_model.model_validate(STATEMENTS))
+    (v,) = plugin.scan(SourceFile("a.sql", b"DELETE FROM credit_ledger;"), plugin.options.model_validate(STATEMENTS))
     assert (v.message, v.hint) == (
         "'DELETE FROM credit_ledger' is allowed nowhere: the ledger is append-only",
         "remove it; no file may run this statement",
@@ -157,14 +166,14 @@ SQL_SPEC = "gates:\n  - type: sql-confinement\n    with:\n      statements:\n   
 )
 def test_sql_pattern_rejected_at_load(pattern: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        catalog.resolve(config.parse(SQL_SPEC.format(pattern=json.dumps(pattern)), "spec.yaml"), PLUGINS)
+        catalog.resolve(config.parse(SQL_SPEC.format(pattern=json.dumps(pattern)), "spec.yaml"), catalog.builtins())
     assert str(caught.value).startswith("spec.yaml:5: gates[0].with.statements[0].pattern: Value error, pattern ")
     assert problem in str(caught.value)
 
 
 @pytest.mark.parametrize("pattern", ["(UPDATE|DELETE FROM) credit_ledger", "[a+]+x", r"\(a+\)+", "(?:SET )?purpose"])
 def test_safe_sql_patterns_load(pattern: str) -> None:
-    catalog.resolve(config.parse(SQL_SPEC.format(pattern=json.dumps(pattern)), "spec.yaml"), PLUGINS)
+    catalog.resolve(config.parse(SQL_SPEC.format(pattern=json.dumps(pattern)), "spec.yaml"), catalog.builtins())
 
 
 FORBID = {"forbid": [
@@ -204,10 +213,10 @@ def test_import_boundaries(path: str, code: str, expected: list[tuple[int, int, 
 
 def test_import_boundaries_message_and_bad_option() -> None:
     plugin = PLUGINS["import-boundaries"]
-    (v,) = plugin.module.scan(SourceFile("billing/cli.py", b"import cogni_review"), plugin.options_model.model_validate(FORBID))
+    (v,) = plugin.scan(SourceFile("billing/cli.py", b"import cogni_review"), plugin.options.model_validate(FORBID))
     assert v.message == "billing.cli imports cogni_review, which 'billing -> cogni_review' forbids"
     with pytest.raises(ValueError, match="is not 'importer -> imported'"):
-        plugin.options_model.model_validate({"forbid": ["billing => cogni_review"]})
+        plugin.options.model_validate({"forbid": ["billing => cogni_review"]})
 
 
 LITERALS = {"literals": {"system_donation": ["billing/constants.py"], "admin": []}}
@@ -226,5 +235,5 @@ LITERALS = {"literals": {"system_donation": ["billing/constants.py"], "admin": [
     ],
 )
 def test_literal_allowlist(path: str, code: str, expected: list[tuple[int, int, str]]) -> None:
-    opts = PLUGINS["literal-allowlist"].options_model.model_validate(LITERALS)
+    opts = PLUGINS["literal-allowlist"].options.model_validate(LITERALS)
     assert (findings("literal-allowlist", path, code, **LITERALS) if opts.selects(path) else []) == expected

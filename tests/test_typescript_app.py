@@ -160,7 +160,7 @@ def test_task_0090_is_judged_right(pull_request) -> None:
         "wallet-address-literals": ("fail", None),
         "provider-api-key-usage": ("fail", None),
     }
-    assert report.exit_code == 1
+    assert report.exit_code() == 1
 
 
 def test_the_same_pull_request_without_the_sneaky_files_passes(pull_request) -> None:
@@ -168,4 +168,4 @@ def test_the_same_pull_request_without_the_sneaky_files_passes(pull_request) -> 
     pull_request.write("src/app/(app)/credits/CreditsPage.client.tsx", BASE["src/app/(app)/credits/CreditsPage.client.tsx"])
     pull_request.commit("drop the sneaky parts")
     report = Workspace.open(str(pull_request.root), None).check("main")
-    assert (found(report), report.status, report.exit_code) == ([], "neutral", 0)  # neutral: ai-rule is not ours
+    assert (found(report), report.status, report.exit_code()) == ([], "neutral", 0)  # neutral: ai-rule is not ours

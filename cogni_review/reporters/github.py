@@ -87,7 +87,7 @@ def policy_section(report: Report) -> list[str]:
     """The diff of the policy, when the change edits it."""
     lines = []
     for gate in report.gates:
-        policy_diff = gate.stats.get("diff") if gate.type == "governance-change" else None
+        policy_diff = gate.policy_diff
         if policy_diff:
             fence = "~~~~" if "```" in policy_diff else "```"
             lines += ["### Policy changed", "", "<details><summary>Diff of the policy</summary>", "",

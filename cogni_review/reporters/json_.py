@@ -36,6 +36,8 @@ def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
     }
     if gate.error is not None:
         obj["error"] = gate.error
+    if gate.policy_diff:
+        obj["policy_diff"] = gate.policy_diff
     return obj
 
 

@@ -1,0 +1,135 @@
+"""Which policy a run enforces, decided in one place, and the report of a change to it.
+
+The policy of a check is the base revision's spec (and baseline), so a change cannot weaken its
+own gate; the change's own spec is still validated. An audit of a revision enforces that
+revision's spec. `--spec FILE` overrides both. Where the obvious source has no spec, the
+`Policy` says which one stood in and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from cogni_review import baseline, config
+from cogni_review.baseline import Baseline
+from cogni_review.config import LoadedSpec
+from cogni_review.diff import Change
+from cogni_review.errors import ConfigError
+from cogni_review.git import Snapshot
+from cogni_review.globs import matches_any
+from cogni_review.model import FAIL, NEUTRAL, GateResult, Location, NeutralReason, Note, NoteKind, Violation
+
+POLICY_PATHS = (".cogni/**",)
+GOVERNANCE = "governance-change"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The spec a run enforces, where it came from, and the baseline beside it."""
+
+    spec: LoadedSpec
+    source: str  # e.g. "the base revision's policy"
+    baseline: Baseline | None = None
+    notes: tuple[Note, ...] = ()  # why, when it is not the obvious source
+
+
+@dataclass(frozen=True)
+class SpecLocation:
+    """Where the spec is: a file given on the command line, or a path inside the repository."""
+
+    path: Path  # absolute, never resolved through a link
+    in_repo: str | None  # repo-relative, when the spec lives inside the repository
+    explicit: bool  # given with --spec
+
+    def at(self, snapshot: Snapshot) -> LoadedSpec | None:
+        """The spec as `snapshot` has it, or None when it has none."""
+        rel = self.in_repo or config.DEFAULT_SPEC
+        data = snapshot.read(rel)
+        if data is None:
+            return None
+        label = f"{rel} (at {snapshot.label[:12]})"
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{label}: not UTF-8 text: {e}") from None
+        return config.parse(text, label)
+
+    def from_disk(self) -> LoadedSpec:
+        return config.load(self.path)
+
+
+def for_audit(where: SpecLocation, snapshot: Snapshot, committed: bool) -> Policy:
+    """The policy of an audit: the working tree's spec, or a committed revision's own."""
+    if where.explicit or not committed:
+        return Policy(where.from_disk(), f"the spec {where.in_repo or where.path}", _baseline_at(snapshot))
+    loaded = where.at(snapshot)
+    if loaded is not None:
+        return Policy(loaded, f"the spec of {snapshot.label[:12]}", _baseline_at(snapshot))
+    if not where.path.is_file():
+        raise ConfigError(f"{where.in_repo or config.DEFAULT_SPEC}: not found in {snapshot.label}. "
+                          "Run `cogni-review init` to write one")
+    note = Note(NoteKind.SPEC_SOURCE, f"{snapshot.label[:12]} has no spec; the working tree's was enforced",
+                where.in_repo or "")
+    return Policy(where.from_disk(), "the working tree's spec", _baseline_at(snapshot), (note,))
+
+
+def for_change(where: SpecLocation, base: Snapshot, head: Snapshot, validate: Callable[[LoadedSpec], object]) -> Policy:
+    """The policy of a check: the base's spec; the head's spec is validated (`validate`), and
+    enforced only when the base has none, the working tree's only when neither has one."""
+    accepted = _baseline_at(base)
+    if where.in_repo is None:  # a spec outside the repository is the caller's explicit choice
+        return Policy(where.from_disk(), f"the spec {where.path}", accepted)
+    rel = where.in_repo
+    at_head, at_base = where.at(head), where.at(base)
+    if at_head is not None:
+        validate(at_head)
+    if at_base is not None:
+        return Policy(at_base, "the base revision's policy", accepted)
+    if at_head is not None:
+        note = Note(NoteKind.GOVERNANCE_CHANGE, "the base has no spec; the change's own spec was enforced", rel)
+        return Policy(at_head, "the change's own spec (the base has none)", accepted, (note,))
+    if where.path.is_file():
+        note = Note(NoteKind.SPEC_SOURCE, "neither revision has a spec; the working tree's was enforced", rel)
+        return Policy(where.from_disk(), "the working tree's spec", accepted, (note,))
+    raise ConfigError(f"{rel}: no spec in {base.label}, {head.label} or the working tree. "
+                      "Run `cogni-review init` to write one")
+
+
+def _baseline_at(snapshot: Snapshot) -> Baseline | None:
+    data = snapshot.read(baseline.DEFAULT_PATH)
+    if data is None:
+        return None
+    return Baseline.parse(data.decode("utf-8", errors="replace"), f"{baseline.DEFAULT_PATH} (at {snapshot.label[:12]})")
+
+
+def touched(change: Change, policy: Policy) -> list[str]:
+    """Policy paths (`.cogni/` and the spec's `governance_paths`) the change adds, edits, renames or deletes."""
+    paths = {p for f in change.files for p in (f.path, f.old_path) if p}
+    patterns = POLICY_PATHS + tuple(policy.spec.spec.governance_paths)
+    return sorted(p for p in paths if matches_any(patterns, p))
+
+
+def change_result(*, change: Change, paths: list[str], policy: Policy, policy_diff: str) -> GateResult:
+    """The `governance-change` entry: every policy file the change touches, and the policy's diff."""
+    status = {f.path or f.old_path: f.status for f in change.files}
+    for f in change.files:
+        if f.old_path and f.path != f.old_path:
+            status.setdefault(f.old_path, f.status)
+    found = tuple(
+        Violation(Location(path, 1, 1), path,
+                  f"the change edits the policy ({status.get(path, 'modified')}); this check enforced {policy.source}",
+                  "have someone who governs the policy review this part of the change",
+                  path, GOVERNANCE, GOVERNANCE)
+        for path in paths
+    )
+    setting = policy.spec.spec.governance_change
+    fail = setting == "fail"
+    return GateResult(
+        id=GOVERNANCE, type=GOVERNANCE, status=FAIL if fail else NEUTRAL, violations=found,
+        neutral_reason=None if fail else NeutralReason.POLICY_CHANGED, stats={"files": len(paths)},
+        message=f"{len(paths)} policy file(s) changed; governance_change: {setting}",
+        description="A change to the policy itself: the spec, the baseline, local rules.",
+        policy_diff=policy_diff,
+    )

@@ -1,0 +1,155 @@
+"""Python parsed once with libcst, and where its nodes, comments and docstrings are.
+
+A `SourceFile` parses its Python once (`SourceFile.python`); the comment and docstring regions
+and every rule that judges the file share that parse. Offsets come from one code generation pass
+(`walk`), which costs about half of libcst's PositionProvider: each generated token is matched
+against the source, so the offset of every node is known exactly. libcst reproduces its input,
+except that it may drop a little white space (`except E :` loses the space before the colon);
+matching skips that. This module is the one place that reaches into libcst's code generation.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from cogni_review.regions import ParseFailure, Region
+
+_BOM = "\ufeff"
+_SPACE = re.compile(r"(?:[ \t\f]|\\(?:\r\n?|\n))*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, eq=False)
+class Tree:
+    """A parsed module and the text it was parsed from (offsets are into `text`)."""
+
+    module: Any  # libcst.Module
+    text: str
+    skipped: int  # leading characters libcst does not see (a byte-order mark)
+
+    @functools.cached_property
+    def regions(self) -> tuple[Region, ...]:
+        """Comment and docstring regions, sorted and non-overlapping."""
+        return tuple(walk(self).regions)
+
+    def starts(self, nodes: Iterable[Any]) -> dict[int, int] | None:
+        """id(node) -> the offset where each node starts (after the comments and blank lines it
+        owns); None when the pass could not follow the source."""
+        wanted = {id(n) for n in nodes}
+        try:
+            state = walk(self, wanted)
+        except ParseFailure:
+            return None
+        return state.starts if wanted <= state.starts.keys() else None
+
+
+def parse(text: str) -> Tree:
+    """The module, or ParseFailure saying why libcst cannot parse it."""
+    import libcst
+
+    skipped = 1 if text.startswith(_BOM) else 0  # libcst drops a BOM from what it generates
+    text = _SURROGATE.sub("\ufffd", text)  # undecodable bytes; libcst cannot encode them
+    try:
+        module = libcst.parse_module(text[skipped:])
+    except libcst.ParserSyntaxError as e:
+        raise ParseFailure(f"python syntax error near line {e.editor_line}: {e.message}") from None
+    except RecursionError:
+        raise ParseFailure("nested too deeply to parse") from None
+    return Tree(module, text, skipped)
+
+
+def walk(tree: Tree, wanted: set[int] = frozenset()) -> Any:
+    """One code generation pass over `tree`, following the source: the state it leaves has the
+    comment and docstring `regions`, and the `starts` of the `wanted` nodes."""
+    state = _walk_type()(
+        default_indent=tree.module.default_indent,
+        default_newline=tree.module.default_newline,
+        source=tree.text,
+        offset=tree.skipped,
+        wanted=set(wanted),
+    )
+    try:
+        tree.module._codegen(state)
+    except RecursionError:
+        raise ParseFailure("nested too deeply to find comments") from None
+    if state.offset != len(tree.text):
+        raise ParseFailure(f"libcst did not reproduce the source after offset {state.offset}")
+    return state
+
+
+@functools.cache
+def _walk_type() -> type:
+    """The libcst code generation state that follows the source (built on first use: libcst
+    is imported only when a Python file is parsed)."""
+    import libcst
+    from libcst._nodes.internal import CodegenState
+
+    @dataclass
+    class Walk(CodegenState):
+        source: str = ""
+        offset: int = 0  # where the next token is in `source`
+        regions: list[Region] = field(default_factory=list)
+        docstring: Any = None  # the string node of the docstring being generated, if any
+        docstring_start: int = 0
+        wanted: set[int] = field(default_factory=set)
+        starts: dict[int, int] = field(default_factory=dict)
+
+        def add_token(self, value: str) -> None:
+            self.tokens.append(value)
+            if self.source.startswith(value, self.offset):
+                self.offset += len(value)
+            elif value.strip():  # not white space libcst made up: skip white space it dropped
+                start = _SPACE.match(self.source, self.offset).end()
+                if not self.source.startswith(value, start):
+                    raise ParseFailure(f"libcst did not reproduce the source at offset {start}")
+                self.offset = start + len(value)
+
+        def add_indent_tokens(self) -> None:
+            for value in self.indent_tokens:
+                self.add_token(value)
+
+        def pop_trailing_newline(self) -> None:
+            if self.tokens:  # a newline the source does not end with, so it was never matched
+                self.tokens.pop()
+
+        def before_codegen(self, node: Any) -> None:
+            if id(node) in self.wanted:
+                self.starts.setdefault(id(node), self.offset)
+            if node is self.docstring:
+                self.docstring_start = _SPACE.match(self.source, self.offset).end()
+            elif isinstance(node, libcst.Expr) and _is_plain_string(libcst, node.value):
+                self.docstring = node.value
+
+        def after_codegen(self, node: Any) -> None:
+            if isinstance(node, libcst.Comment):
+                if self.docstring is None:  # a comment in a docstring's parentheses is inside it
+                    self.regions.append(Region(self.offset - len(node.value), self.offset, "comment"))
+            elif node is self.docstring:
+                self.regions.append(Region(self.docstring_start, self.offset, "docstring"))
+                self.docstring = None
+
+        @contextmanager
+        def record_syntactic_position(self, node: Any, *, start_node: Any = None, end_node: Any = None) -> Iterator[None]:
+            """A statement's syntactic start is after the comments and blank lines it owns: where
+            its first token (or, for a block, its first statement) is."""
+            mine = id(node) in self.wanted
+            if mine and start_node is not None:
+                self.wanted.add(id(start_node))
+            elif mine:
+                self.starts[id(node)] = self.offset
+            yield
+            if mine and start_node is not None and id(start_node) in self.starts:
+                self.starts[id(node)] = self.starts[id(start_node)]
+
+    return Walk
+
+
+def _is_plain_string(libcst: Any, node: Any) -> bool:
+    """A string literal with no effect at run time: no f-string (it evaluates code) anywhere in it."""
+    if isinstance(node, libcst.ConcatenatedString):
+        return _is_plain_string(libcst, node.left) and _is_plain_string(libcst, node.right)
+    return isinstance(node, libcst.SimpleString)
