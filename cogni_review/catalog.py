@@ -10,9 +10,10 @@ The engine is handed the result and never imports a plugin itself.
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from typing import Any
 from pydantic import ValidationError
 
 import cogni_review
-from cogni_review.config import GateEntry, LoadedSpec, describe
+from cogni_review import config
+from cogni_review.config import GateEntry, LoadedSpec, ScopedSpec, describe
 from cogni_review.errors import ConfigError
-from cogni_review.gate import GateOptions, Plugin
+from cogni_review.gate import GateOptions, Plugin, rebase
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,24 @@ class ResolvedGate:
     plugin: Plugin | None
     options: GateOptions | None
     implicit: bool = False  # turned on by what the spec declares, not listed under gates:
+    folder: str = ""  # the folder of the spec that configured it ("" for the root spec)
+    shadowed: tuple[str, ...] = ()  # folders below whose nearer spec has a gate of this type
+    spec: str = config.DEFAULT_SPEC  # the spec file that configured it
 
     @property
     def description(self) -> str:
         return self.plugin.summary if self.plugin else ""
+
+    def judges(self, path: str | None) -> bool:
+        """Whether this gate judges the file at `path`: in its spec's subtree, not below a nearer
+        spec with a gate of its own type, and selected by its (rebased) options."""
+        if path is None or self.options is None:
+            return False
+        if self.folder and not path.startswith(self.folder + "/"):
+            return False
+        if any(path.startswith(folder + "/") for folder in self.shadowed):
+            return False
+        return self.options.selects(path)
 
 
 def builtin_dirs() -> tuple[Path, ...]:
@@ -120,27 +136,79 @@ def _import(file: Path):
 
 
 def resolve(loaded: LoadedSpec, plugins: dict[str, PluginFile]) -> list[ResolvedGate]:
-    """The gates to run, in spec order, then those the spec's declarations turn on."""
-    spec = loaded.spec
-    gates = [_resolve(loaded, index, entry, plugins) for index, entry in enumerate(spec.gates)]
-    listed = {entry.type for entry in spec.gates}
+    """The gates of one spec, in spec order, then those its declarations turn on."""
+    return _resolve_scope(ScopedSpec.root(loaded), plugins)
+
+
+def resolve_all(specs: tuple[ScopedSpec, ...], plugins: dict[str, PluginFile]) -> list[ResolvedGate]:
+    """The gates of a root spec and its nested specs. For each file, the nearest spec with a
+    file gate of a type wins: a parent's gate of that type does not judge below it."""
+    per_spec = [(scoped, _resolve_scope(scoped, plugins)) for scoped in specs]
+    # the types each spec decides for its subtree: those it turns on, and those it lists (even off)
+    decides = {scoped.folder: {g.type for g in resolved} | {e.type for e in scoped.loaded.spec.gates}
+               for scoped, resolved in per_spec}
+    gates = []
+    for scoped, resolved in per_spec:
+        for gate in resolved:
+            below = () if not (gate.plugin and gate.plugin.is_file_gate) else tuple(
+                folder for folder, types in decides.items() if _below(folder, scoped.folder) and gate.type in types)
+            gates.append(replace(gate, shadowed=below) if below else gate)
+    return gates
+
+
+def _below(folder: str, parent: str) -> bool:
+    return folder != parent and (parent == "" or folder.startswith(parent + "/"))
+
+
+def _resolve_scope(scoped: ScopedSpec, plugins: dict[str, PluginFile]) -> list[ResolvedGate]:
+    """A spec's listed gates and those its own declarations turn on, with options validated
+    against what it declares and inherits, and globs rebased onto the repository root."""
+    own = scoped.loaded.spec
+    gates = [_resolve(scoped, index, entry, plugins) for index, entry in enumerate(own.gates)]
+    listed = {entry.type for entry in own.gates}
     for file in plugins.values():
-        if file.type not in listed and file.activates(spec):
+        if file.type not in listed and file.activates(own):
             plugin = file.plugin
-            options = plugin.options.model_validate({}, context={"spec": spec})
-            gates.append(ResolvedGate(plugin.type, plugin.type, plugin, options, implicit=True))
+            options = plugin.options.model_validate({}, context={"spec": scoped.effective})
+            gates.append(_scoped(scoped, ResolvedGate(plugin.type, plugin.type, plugin, options, implicit=True)))
     return [g for g in gates if g is not None]
 
 
-def _resolve(loaded: LoadedSpec, index: int, entry: GateEntry, plugins: dict[str, PluginFile]) -> ResolvedGate | None:
+def _scoped(scoped: ScopedSpec, gate: ResolvedGate) -> ResolvedGate:
+    """The gate as its spec's folder places it: options rebased, id marked with the folder."""
+    if not scoped.folder:
+        return gate
+    options = rebase(gate.options, scoped.folder) if gate.options is not None else None
+    return replace(gate, id=f"{gate.id}@{scoped.folder}", options=options, folder=scoped.folder, spec=scoped.path)
+
+
+#: gate types other tools implement (the reviewer the DAO ran before): neutral here, never typos
+OTHER_GATE_TYPES = frozenset({"ai-rule", "agents-md-sync", "governance-policy", "goal-declaration",
+                              "forbidden-scopes", "rules", "ai-rules"})
+
+
+def _refuse_near_miss(loaded: LoadedSpec, index: int, gate_type: str, plugins: dict[str, PluginFile]) -> None:
+    """A type one typo away from a known one (`walet-address-literals`) is an error with a
+    suggestion; a type no one here knows is another tool's gate, neutral `unimplemented_gate`."""
+    if gate_type in OTHER_GATE_TYPES:
+        return
+    close = difflib.get_close_matches(gate_type, sorted(set(plugins) | OTHER_GATE_TYPES), n=1, cutoff=0.8)
+    if close:
+        raise ConfigError(f"{loaded.document.where(('gates', index, 'type'))}: unknown gate type {gate_type!r}; "
+                          f"did you mean {close[0]!r}?")
+
+
+def _resolve(scoped: ScopedSpec, index: int, entry: GateEntry, plugins: dict[str, PluginFile]) -> ResolvedGate | None:
     if not entry.enabled:
         return None
+    loaded = scoped.loaded
     file = plugins.get(entry.type)
     if file is None:
-        return ResolvedGate(entry.gate_id, entry.type, None, None)
+        _refuse_near_miss(loaded, index, entry.type, plugins)
+        return _scoped(scoped, ResolvedGate(entry.gate_id, entry.type, None, None))
     plugin = file.plugin
     try:
-        options = plugin.options.model_validate(entry.options, context={"spec": loaded.spec})
+        options = plugin.options.model_validate(entry.options, context={"spec": scoped.effective})
     except ValidationError as e:
         raise ConfigError(describe(e, loaded.document, prefix=("gates", index, "with"))) from None
-    return ResolvedGate(entry.gate_id, entry.type, plugin, options)
+    return _scoped(scoped, ResolvedGate(entry.gate_id, entry.type, plugin, options))

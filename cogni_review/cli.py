@@ -168,7 +168,7 @@ def run_explain(args: argparse.Namespace) -> int:
     workspace = Workspace.open(args.repo, args.spec)
     resolved, where = [], ""
     if workspace.spec.path.is_file():  # this repository's options in force, when it has a spec
-        resolved, where = workspace.gates(config.load(workspace.spec.path)), "this repository"
+        resolved, where = workspace.gates(workspace.current_policy()), "this repository"
     sys.stdout.write(explain.render(catalog.builtins(), args.gate, resolved, where))
     return 0
 

@@ -6,6 +6,9 @@ about what this tool enforces: every error names the file, the line and the key 
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +19,7 @@ from cogni_review.errors import ConfigError
 from cogni_review.yamlsource import Document
 
 DEFAULT_SPEC = ".cogni/repo-spec.yaml"
+ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
 
 
 class Lenient(BaseModel):
@@ -26,9 +30,10 @@ class GateEntry(BaseModel):
     """One item of `gates:`: `{type, id?, with?}`; `enabled: false` switches a gate off.
 
     Older specs name a gate by `id` alone (`id: review_limits`): its type is read from the id.
+    Any other key is a mistake (`wiht:`), and an error.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     type: str
     id: str | None = None
@@ -91,7 +96,8 @@ class Spec(Lenient):
         if value is None:
             return []
         if isinstance(value, dict):  # the legacy map form: {review_limits: {max_changed_files: 30}}
-            return [{"id": key, "with": options} for key, options in value.items()]
+            # a mapping is a gate's options; a scalar or a list (spec_mode, deny_paths) is a setting
+            return [{"id": key, "with": options} for key, options in value.items() if isinstance(options, dict) or options is None]
         return value
 
     @model_validator(mode="after")
@@ -108,6 +114,13 @@ class Spec(Lenient):
                 object.__setattr__(entry, "derived_id", candidate)
         return self
 
+    def declared_addresses(self) -> list[str]:
+        """Every on-chain address the spec declares (receiving addresses, wallets, governance
+        contracts, approvers...), wherever it is declared, outside `gates:`."""
+        found: list[str] = []
+        _addresses(self.model_dump(exclude={"gates"}), found)
+        return found
+
     def provider_keys(self) -> dict[str, str]:
         """Sensitive env var name -> the adapter name it belongs to, as the spec declares them."""
         keys: dict[str, str] = {}
@@ -119,6 +132,18 @@ class Spec(Lenient):
         return keys
 
 
+def _addresses(value: Any, found: list[str]) -> None:
+    if isinstance(value, str):
+        if ADDRESS.fullmatch(value.strip()):
+            found.append(value.strip())
+    elif isinstance(value, dict):
+        for item in value.values():
+            _addresses(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _addresses(item, found)
+
+
 class LoadedSpec(BaseModel):
     """A validated spec together with its document, for error messages about gate options."""
 
@@ -126,6 +151,39 @@ class LoadedSpec(BaseModel):
 
     spec: Spec
     document: Document
+
+
+@dataclass(frozen=True)
+class ScopedSpec:
+    """A spec and the folder it governs ("" for the root). A nested spec governs its subtree, its
+    globs are relative to its folder, and it inherits every top-level key it does not declare
+    from the specs above it (`gates:` aside: each spec lists its own)."""
+
+    folder: str
+    loaded: LoadedSpec
+    effective: Spec  # its own keys, and those it inherits
+
+    @property
+    def path(self) -> str:
+        return f"{self.folder}/{DEFAULT_SPEC}" if self.folder else DEFAULT_SPEC
+
+    @property
+    def data(self) -> dict:
+        return self.effective.model_dump(by_alias=True, exclude={"gates"}, exclude_none=True)
+
+    @classmethod
+    def root(cls, loaded: LoadedSpec) -> ScopedSpec:
+        return cls("", loaded, loaded.spec)
+
+    def nest(self, folder: str, loaded: LoadedSpec) -> ScopedSpec:
+        """The spec at `folder`, below this one, with what it inherits from this one."""
+        own = loaded.document.data or {}
+        inherited = {key: value for key, value in self.data.items() if key not in own}
+        try:
+            effective = Spec.model_validate({**inherited, **own})
+        except ValidationError as e:
+            raise ConfigError(describe(e, loaded.document)) from None
+        return ScopedSpec(folder, loaded, effective)
 
 
 def load(path: str | Path) -> LoadedSpec:
@@ -150,12 +208,33 @@ def parse(text: str, source: str) -> LoadedSpec:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: the spec must be a mapping of keys, not {type(data).__name__}")
+    _refuse_near_misses(data, document)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as e:
         raise ConfigError(describe(e, document)) from None
     _check_gate_ids(spec, document)
     return LoadedSpec(spec=spec, document=document)
+
+
+#: top-level keys other tools read from the same spec (the DAO's node platform, the reviewer it
+#: replaced): kept as they are, and never mistaken for a misspelling
+OTHER_KEYS = frozenset({
+    "node_id", "scope_id", "scope_key", "activity_ledger", "nodes", "operator_wallet", "payments",
+    "knowledge", "distributions", "schedules", "review", "check", "deployment", "repo",
+})
+
+
+def _refuse_near_misses(data: dict, document: Document) -> None:
+    """A top-level key one typo away from a key this tool reads (`paymnets_in`) would silently
+    turn a gate off; it is an error with a suggestion. Keys no tool here knows are kept."""
+    known = set(Spec.model_fields) | OTHER_KEYS
+    for key in data:
+        if not isinstance(key, str) or key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(set(Spec.model_fields)), n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(f"{document.where((key,))}: unknown key; did you mean {close[0]!r}?")
 
 
 def describe(error: ValidationError, document: Document, prefix: tuple = ()) -> str:
@@ -173,6 +252,11 @@ def _yaml_key(part: Any) -> Any:
 
 def _message(problem: dict) -> str:
     if problem["type"] == "extra_forbidden":
+        loc = problem["loc"]
+        if len(loc) == 3 and loc[0] == "gates":  # a key of a gate entry itself
+            close = difflib.get_close_matches(str(loc[-1]), ["type", "id", "with", "enabled"], n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return f"unknown key ({hint}a gate entry has type, id, with and enabled)"
         return "unknown key (check the spelling; `cogni-review explain GATE` lists the options)"
     if problem["type"] == "missing":
         return "required key is missing"

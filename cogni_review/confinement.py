@@ -79,5 +79,9 @@ def governed(tokens: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     return tokens
 
 
-def where(allowed: tuple[str, ...]) -> str:
-    return ", ".join(allowed) if allowed else "nowhere"
+def where(allowed: tuple[str, ...], most: int = 3) -> str:
+    """The allowed globs for a message: the first few, and how many more there are."""
+    if not allowed:
+        return "nowhere"
+    more = f" and {len(allowed) - most} more" if len(allowed) > most else ""
+    return ", ".join(allowed[:most]) + more

@@ -28,6 +28,7 @@ class FileChange:
     added_lines: frozenset[int] = frozenset()
     lines_added: int = 0
     lines_removed: int = 0
+    diff_bytes: int = 0  # the size of this file's part of the unified diff (0 when it has no hunks)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class Change:
     @property
     def lines_changed(self) -> int:
         return sum(f.lines_added + f.lines_removed for f in self.files)
+
+    def within(self, folder: str) -> Change:
+        """The part of this change under `folder` (what a nested spec's change gates judge)."""
+        if not folder:
+            return self
+        prefix = folder + "/"
+        files = tuple(f for f in self.files if any(p and p.startswith(prefix) for p in (f.path, f.old_path)))
+        return Change(self.base, self.head, files, sum(f.diff_bytes for f in files))
 
 
 def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, head_snap: Snapshot) -> Change:
@@ -78,8 +87,9 @@ def _name_status(out: str) -> list[FileChange]:
     return files
 
 
-def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int]]:
-    """target path -> (added line numbers, lines added, lines removed), for every file of any name.
+def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int, int]]:
+    """target path -> (added line numbers, lines added, lines removed, bytes of its diff), for
+    every file of any name that has hunks.
 
     The patch is cut into one block per file at its `diff --git` lines (a name with a line break
     in it is quoted, so it cannot start a line). Each block's name comes from its own `---` and
@@ -89,7 +99,7 @@ def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int]]:
     for block in _BLOCK.split(patch)[1:]:
         source, target, body = _names(block)
         if body:
-            out[target if target is not None else source] = _counts(body)
+            out[target if target is not None else source] = _counts(body) + (len(block),)
     return out
 
 
@@ -152,8 +162,8 @@ def _counts(body: bytes) -> tuple[frozenset[int], int, int]:
 
 
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:
-    added, plus, minus = hunks.get(change.path or change.old_path, (frozenset(), 0, 0))
-    return FileChange(change.status, change.path, change.old_path, added, plus, minus)
+    added, plus, minus, size = hunks.get(change.path or change.old_path, (frozenset(), 0, 0, 0))
+    return FileChange(change.status, change.path, change.old_path, added, plus, minus, size)
 
 
 def text(repo: Repository, base: str, head: str | None, paths: list[str], limit: int = 20_000) -> str:

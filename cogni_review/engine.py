@@ -26,14 +26,15 @@ from cogni_review.catalog import ResolvedGate
 from cogni_review.diff import Change
 from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
+from cogni_review.layout import Layout
 from cogni_review.globs import matches_any
 from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, NeutralReason, Note, NoteKind, Report,
                                 Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
-#: never judged: the policy itself names the tokens it governs
-NEVER_SCANNED = (".cogni/**", ".git/**")
+#: never judged: the policy itself (a spec, nested or not, names the tokens it governs)
+NEVER_SCANNED = ("**/.cogni/**", ".git/**")
 SUPPRESSIONS = "suppressions"
 #: binary files by their nature, counted in one note; any other binary file is named
 MEDIA = frozenset("png jpg jpeg gif webp ico bmp tiff avif svgz pdf woff woff2 ttf otf eot zip gz tgz bz2 xz 7z "
@@ -116,7 +117,7 @@ class _GateRun:
         self.prefilter = None if candidates is None else Prefilter.of(candidates)
 
     def selects(self, path: str | None) -> bool:
-        return path is not None and self.gate.options.selects(path)
+        return self.gate.judges(path)
 
     def scan(self, file: SourceFile | None) -> list[Violation]:
         """The gate's findings in one file. A file the gate crashes on is recorded and the gate
@@ -142,9 +143,10 @@ class _GateRun:
         finally:
             self.seconds += time.perf_counter() - started
 
-    def result(self) -> GateResult:
+    def result(self, layout: Layout | None = None) -> GateResult:
         """Findings fail the gate whatever else happened; without findings, a crash or a timeout
-        makes it neutral (a failure under fail_on_error), never a pass."""
+        makes it neutral (a failure under fail_on_error), never a pass; nor does a gate that
+        could have judged no file of the repository (`layout`, when it is known to be so)."""
         gate = self.gate
         found = tuple(sorted(self.found, key=Violation.sort_key))
         problem = "; ".join(self.errors[:3]) + (f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else "")
@@ -159,10 +161,12 @@ class _GateRun:
         elif problem:
             reason = NeutralReason.TIMEOUT if self.timed_out else NeutralReason.INTERNAL_ERROR
             result = GateResult.neutral(reason, error=problem, **stats)
+        elif layout is not None:
+            result = GateResult.neutral(NeutralReason.NOTHING_JUDGED, layout.unjudged(gate), **stats)
         else:
             result = GateResult.passed(**stats)
         return replace(result, id=gate.id, type=gate.type, duration_ms=round(self.seconds * 1000),
-                       description=gate.description)
+                       description=gate.description, spec=gate.spec)
 
     def notes(self) -> list[Note]:
         return [Note(NoteKind.NOT_JUDGED, f"{self.gate.id}: {why}; this gate did not judge the file", path)
@@ -274,7 +278,8 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
             sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
         sups.judge(pair, head_sups, base_sups, used)
         head_reader.after(head)
-    results = [r.result() for r in runs]
+    layout = Layout.of(sides.head)
+    results = [r.result(layout if not r.selected and not layout.judged_by(r.gate) else None) for r in runs]
     results.append(_suppression_result(sups, stale_fails=sides.change is not None))
     results += [_change_gate(g, sides.change) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
     notes = head_reader.notes() + [note for r in runs for note in r.notes()]
@@ -342,20 +347,20 @@ def _change_gate(gate: ResolvedGate, change: Change | None) -> GateResult:
     if gate.plugin is None:
         result = GateResult.neutral(NeutralReason.UNIMPLEMENTED_GATE,
                                     f"gate type {gate.type!r} is not implemented by cogni-review")
-        return replace(result, id=gate.id, type=gate.type)
+        return replace(result, id=gate.id, type=gate.type, spec=gate.spec)
     if change is None:
         result = GateResult.neutral(NeutralReason.NO_CHANGE, "judges a change as a whole; an audit has none")
-        return replace(result, id=gate.id, type=gate.type, description=gate.description)
+        return replace(result, id=gate.id, type=gate.type, description=gate.description, spec=gate.spec)
     started = time.perf_counter()
     try:
-        result = gate.plugin.judge(change, gate.options)
+        result = gate.plugin.judge(change.within(gate.folder), gate.options)
         if not isinstance(result, GateResult):
             raise TypeError(f"judge returned {type(result).__name__}, not a GateResult")
         violations = tuple(replace(v, gate_id=gate.id, gate_type=gate.type) for v in result.violations)
         result = replace(result, violations=violations)
     except Exception as e:  # a plugin crashing is data, not an abort
         result = GateResult.neutral(NeutralReason.INTERNAL_ERROR, error=f"{type(e).__name__}: {e}")
-    return replace(result, id=gate.id, type=gate.type, description=gate.description,
+    return replace(result, id=gate.id, type=gate.type, description=gate.description, spec=gate.spec,
                    duration_ms=round((time.perf_counter() - started) * 1000))
 
 

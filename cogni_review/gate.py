@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -45,22 +45,63 @@ if TYPE_CHECKING:
     from cogni_review.diff import Change
     from cogni_review.source import SourceFile
 
+#: test code, fakes, fixtures and stories, by the conventions of JavaScript and Python projects
 TEST_PATHS = (
-    "tests/**",
-    "test/**",
-    "**/test/**",
     "**/tests/**",
+    "**/test/**",
     "**/__tests__/**",
     "**/*.test.*",
     "**/*.spec.*",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
     "**/mocks/**",
     "**/__mocks__/**",
-    "cypress/**",
+    "**/_fakes/**",
+    "**/_fixtures/**",
+    "**/fixtures/**",
+    "**/testing.ts",
+    "**/adapters/test/**",
+    "**/cypress/**",
     "**/e2e/**",
     "**/*.cy.*",
     "**/*.stories.*",
+    "**/vitest.config.*",
+    "**/vitest.*.config.*",
+    "**/vitest.setup.*",
+    "**/jest.config.*",
+    "**/playwright.config.*",
 )
-DOC_PATHS = ("docs/**", "**/docs/**", "*.md", "*.mdx", "*.rst")
+DOC_PATHS = ("**/docs/**", "*.md", "*.rst")
+#: deployment config, which supplies keys to the code rather than reading them
+DEPLOY_PATHS = (
+    "**/.env",
+    "**/.env.*",
+    "**/docker-compose*.yml",
+    "**/docker-compose*.yaml",
+    "**/compose.yml",
+    "**/compose.yaml",
+    "**/compose.*.yml",
+    "**/compose.*.yaml",
+    "**/Dockerfile",
+    "**/Dockerfile.*",
+    "**/*.Dockerfile",
+    "**/k8s/**",
+    "**/infra/**",
+    "**/.github/**",
+    "**/scripts/**",
+    "**/*.sh",
+    "**/*.tf",
+    "**/*.tfvars",
+    "**/*.tfvars.*",
+)
+
+
+def in_every_app(*patterns: str) -> tuple[str, ...]:
+    """Globs written for one app at the repository root (`src/shared/env/**`), read relative to
+    every app or package root: any folder holding a `src/` (`app/`, `nodes/x/app/`,
+    `packages/y/`, `services/z/`) and the root itself."""
+    return tuple(f"**/{p}" for p in patterns)
 
 
 class NotJudged(Exception):
@@ -76,6 +117,11 @@ class GateOptions(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    #: options that hold globs, relative to the spec's folder (a value may be a glob, a list of
+    #: them, a map to them, or options models with their own `glob_fields`); `folder_fields` hold
+    #: folders. A nested spec's options are rebased onto the repository root through these.
+    glob_fields: ClassVar[tuple[str, ...]] = ()
+    folder_fields: ClassVar[tuple[str, ...]] = ()
 
     timeout_seconds: float = Field(default=300, gt=0, description=(
         "seconds the gate may run; past it, the gate stops and is neutral `timeout`"))
@@ -83,6 +129,8 @@ class GateOptions(BaseModel):
 
 class FileGateOptions(GateOptions):
     """Options every file gate has: which files it judges."""
+
+    glob_fields: ClassVar[tuple[str, ...]] = ("paths", "exclude")
 
     paths: tuple[str, ...] = Field(("**",), description="the files judged (globs)")
     exclude: tuple[str, ...] = Field((), description="files never judged, even if `paths` selects them")
@@ -99,6 +147,29 @@ class FileGateOptions(GateOptions):
     def _selector(self) -> Callable[[str], bool]:
         included, excluded = GlobSet(self.paths).matcher(), GlobSet(self.exclude).matcher()
         return lambda path: included(path) and not excluded(path)
+
+
+def rebase(options: BaseModel, folder: str) -> BaseModel:
+    """`options` of a spec in `folder`, with every glob and folder made relative to the
+    repository root, so a gate of a nested spec judges repository paths like any other."""
+    if not folder:
+        return options
+    updates = {name: _rebased(getattr(options, name), folder) for name in getattr(options, "glob_fields", ())}
+    for name in getattr(options, "folder_fields", ()):
+        updates[name] = tuple(folder if f.strip("./") == "" else f"{folder}/{f.strip('/')}" for f in getattr(options, name))
+    return options.model_copy(update=updates)
+
+
+def _rebased(value: Any, folder: str) -> Any:
+    if isinstance(value, str):
+        return globs.rebase(value, folder)
+    if isinstance(value, BaseModel):
+        return rebase(value, folder)
+    if isinstance(value, dict):
+        return {key: _rebased(item, folder) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return tuple(_rebased(item, folder) for item in value)
+    return value
 
 
 def spec_of(info: Any) -> Any:

@@ -57,6 +57,18 @@ def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+def rebase(pattern: str, folder: str) -> str:
+    """`pattern`, written relative to `folder`, as a pattern relative to the repository root:
+    what a nested spec's glob means. A pattern without a slash still matches at any depth, but
+    only below `folder`; `!` keeps its meaning."""
+    if not folder:
+        return pattern
+    negated, body = pattern.startswith("!"), pattern.lstrip("!").strip()
+    anywhere = "/" not in body.rstrip("/")
+    rebased = f"{folder}/**/{body}" if anywhere else f"{folder}/{body.lstrip('/')}"
+    return ("!" if negated else "") + rebased
+
+
 def translate(pattern: str) -> str:
     """The regular expression (anchored at both ends) for one glob."""
     pattern = pattern.strip()

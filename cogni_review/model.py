@@ -36,6 +36,7 @@ class NeutralReason(Vocabulary):
     NO_CHANGE = "no_change"  # a change gate in an audit: there is no change to judge
     UNIMPLEMENTED_GATE = "unimplemented_gate"  # a gate type this tool does not implement
     POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
+    NOTHING_JUDGED = "nothing_judged"  # the gate's globs select no file of the repository
 
     @property
     def is_error(self) -> bool:
@@ -50,6 +51,7 @@ class NoteKind(Vocabulary):
     STALE_SUPPRESSION = "stale_suppression"
     STALE_BASELINE = "stale_baseline"
     SPEC_SOURCE = "spec_source"  # which spec was enforced, when it is not the obvious one
+    ACTIVATION = "activation"  # why no DAO gate is on, and what to declare
     GOVERNANCE_CHANGE = "governance_change"
 
 
@@ -180,6 +182,7 @@ class GateResult:
     error: str | None = None
     message: str = ""  # one line on this result, e.g. "41 files changed; limit 40"
     description: str = ""  # what the gate flags: the first line of its documentation
+    spec: str = ""  # the spec file that configured the gate (nested specs govern their subtrees)
     policy_diff: str = ""  # governance-change only: the unified diff of the policy files
 
     @classmethod

@@ -8,31 +8,84 @@ revision's spec. `--spec FILE` overrides both. Where the obvious source has no s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from cogni_review import baseline, config
+from cogni_review import baseline, catalog, config
 from cogni_review.baseline import Baseline
-from cogni_review.config import LoadedSpec
+from cogni_review.config import LoadedSpec, ScopedSpec
 from cogni_review.diff import Change
 from cogni_review.errors import ConfigError
+from cogni_review.gate import TEST_PATHS
 from cogni_review.git import Snapshot
 from cogni_review.globs import matches_any
 from cogni_review.model import FAIL, NEUTRAL, GateResult, Location, NeutralReason, Note, NoteKind, Violation
 
-POLICY_PATHS = (".cogni/**",)
+POLICY_PATHS = ("**/.cogni/**",)
 GOVERNANCE = "governance-change"
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The spec a run enforces, where it came from, and the baseline beside it."""
+    """The spec a run enforces, where it came from, the nested specs below it, and the baseline."""
 
-    spec: LoadedSpec
+    spec: LoadedSpec  # the root spec
     source: str  # e.g. "the base revision's policy"
     baseline: Baseline | None = None
     notes: tuple[Note, ...] = ()  # why, when it is not the obvious source
+    nested: tuple[ScopedSpec, ...] = ()  # specs below the root, outermost first
+
+    @property
+    def specs(self) -> tuple[ScopedSpec, ...]:
+        return (ScopedSpec.root(self.spec),) + self.nested
+
+    def with_nested(self, snapshot: Snapshot) -> Policy:
+        """This policy with the nested specs `snapshot` holds (read from the same revision as the
+        root spec, so a change cannot add or weaken its own), and a note for each registered node
+        that has none."""
+        nested = _nested(self.spec, snapshot)
+        folders = {s.folder for s in nested}
+        notes = tuple(Note(NoteKind.SPEC_SOURCE, f"nodes[{i}].path {folder} has no {config.DEFAULT_SPEC}; "
+                           "the root spec governs it", config.DEFAULT_SPEC)
+                      for i, folder in _registered(self.spec) if folder not in folders)
+        return replace(self, nested=nested, notes=self.notes + notes)
+
+
+def _registered(root: LoadedSpec) -> list[tuple[int, str]]:
+    """(index, folder) of each node the root spec's `nodes:` registry lists with a `path`."""
+    nodes = getattr(root.spec, "nodes", None)
+    if not isinstance(nodes, list):
+        return []
+    return [(i, str(n["path"]).strip("/")) for i, n in enumerate(nodes) if isinstance(n, dict) and n.get("path")]
+
+
+def _nested(root: LoadedSpec, snapshot: Snapshot) -> tuple[ScopedSpec, ...]:
+    """Every spec below the root in `snapshot`, each inheriting from the nearest spec above it.
+    Specs inside a `.cogni/` folder or under test paths (fixtures) govern nothing."""
+    suffix = "/" + config.DEFAULT_SPEC
+    folders = sorted((p[: -len(suffix)] for p in snapshot.paths() if p.endswith(suffix)),
+                     key=lambda f: (f.count("/"), f))
+    scoped = [ScopedSpec.root(root)]
+    for folder in folders:
+        if ".cogni" in folder.split("/") or matches_any(TEST_PATHS, folder + "/"):
+            continue
+        data = snapshot.read(folder + suffix)
+        if data is None:  # a link or a submodule: never followed
+            continue
+        parent = max((s for s in scoped if s.folder == "" or folder.startswith(s.folder + "/")),
+                     key=lambda s: len(s.folder))
+        scoped.append(parent.nest(folder, _parse(data, f"{folder}{suffix} (at {snapshot.label[:12]})")))
+    return tuple(scoped[1:])
+
+
+def _parse(data: bytes, label: str) -> LoadedSpec:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{label}: not UTF-8 text: {e}") from None
+    return config.parse(text, label)
 
 
 @dataclass(frozen=True)
@@ -49,47 +102,46 @@ class SpecLocation:
         data = snapshot.read(rel)
         if data is None:
             return None
-        label = f"{rel} (at {snapshot.label[:12]})"
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{label}: not UTF-8 text: {e}") from None
-        return config.parse(text, label)
+        return _parse(data, f"{rel} (at {snapshot.label[:12]})")
 
     def from_disk(self) -> LoadedSpec:
         return config.load(self.path)
 
 
 def for_audit(where: SpecLocation, snapshot: Snapshot, committed: bool) -> Policy:
-    """The policy of an audit: the working tree's spec, or a committed revision's own."""
-    if where.explicit or not committed:
-        return Policy(where.from_disk(), f"the spec {where.in_repo or where.path}", _baseline_at(snapshot))
+    """The policy of an audit: the working tree's spec, or a committed revision's own, with the
+    nested specs of the snapshot audited (none under an explicit --spec)."""
+    if where.explicit and where.in_repo is None:
+        return Policy(where.from_disk(), f"the spec {where.path}", _baseline_at(snapshot))
+    if not committed:
+        return Policy(where.from_disk(), f"the spec {where.in_repo}", _baseline_at(snapshot)).with_nested(snapshot)
     loaded = where.at(snapshot)
     if loaded is not None:
-        return Policy(loaded, f"the spec of {snapshot.label[:12]}", _baseline_at(snapshot))
+        return Policy(loaded, f"the spec of {snapshot.label[:12]}", _baseline_at(snapshot)).with_nested(snapshot)
     if not where.path.is_file():
         raise ConfigError(f"{where.in_repo or config.DEFAULT_SPEC}: not found in {snapshot.label}. "
                           "Run `cogni-review init` to write one")
     note = Note(NoteKind.SPEC_SOURCE, f"{snapshot.label[:12]} has no spec; the working tree's was enforced",
                 where.in_repo or "")
-    return Policy(where.from_disk(), "the working tree's spec", _baseline_at(snapshot), (note,))
+    return Policy(where.from_disk(), "the working tree's spec", _baseline_at(snapshot), (note,)).with_nested(snapshot)
 
 
-def for_change(where: SpecLocation, base: Snapshot, head: Snapshot, validate: Callable[[LoadedSpec], object]) -> Policy:
-    """The policy of a check: the base's spec; the head's spec is validated (`validate`), and
-    enforced only when the base has none, the working tree's only when neither has one."""
+def for_change(where: SpecLocation, base: Snapshot, head: Snapshot, validate: Callable[[Policy], object]) -> Policy:
+    """The policy of a check: the base's specs (root and nested); the head's are validated
+    (`validate`), and enforced only when the base has no root spec, the working tree's only when
+    neither has one."""
     accepted = _baseline_at(base)
     if where.in_repo is None:  # a spec outside the repository is the caller's explicit choice
         return Policy(where.from_disk(), f"the spec {where.path}", accepted)
     rel = where.in_repo
     at_head, at_base = where.at(head), where.at(base)
-    if at_head is not None:
-        validate(at_head)
+    if at_head is not None or at_base is not None:
+        validate(Policy(at_head or at_base, "the change's own specs").with_nested(head))
     if at_base is not None:
-        return Policy(at_base, "the base revision's policy", accepted)
+        return Policy(at_base, "the base revision's policy", accepted).with_nested(base)
     if at_head is not None:
         note = Note(NoteKind.GOVERNANCE_CHANGE, "the base has no spec; the change's own spec was enforced", rel)
-        return Policy(at_head, "the change's own spec (the base has none)", accepted, (note,))
+        return Policy(at_head, "the change's own spec (the base has none)", accepted, (note,)).with_nested(head)
     if where.path.is_file():
         note = Note(NoteKind.SPEC_SOURCE, "neither revision has a spec; the working tree's was enforced", rel)
         return Policy(where.from_disk(), "the working tree's spec", accepted, (note,))
@@ -133,3 +185,19 @@ def change_result(*, change: Change, paths: list[str], policy: Policy, policy_di
         description="A change to the policy itself: the spec, the baseline, local rules.",
         policy_diff=policy_diff,
     )
+
+
+def activation_notes(gates: list) -> tuple[Note, ...]:
+    """Why no DAO gate is on, and what to declare, when none of the gates that turn on from
+    the spec's declarations is on."""
+    if any(g.plugin is not None and g.plugin.activates is not None for g in gates):
+        return ()
+    needs = [f"{file.type} turns on {_first_line(file.plugin.activates).rstrip('.').lower()}"
+             for file in catalog.builtins().values() if file.declares_activation]
+    return (Note(NoteKind.ACTIVATION, "no DAO gate is on: " + "; ".join(needs) +
+                 ". Declare what they protect in the spec, or list them under `gates:`", config.DEFAULT_SPEC),)
+
+
+def _first_line(hook) -> str:
+    doc = inspect.getdoc(hook) or ""
+    return " ".join(doc.split("\n\n")[0].split(":")[0].split())

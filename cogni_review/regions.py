@@ -34,18 +34,28 @@ _LANGUAGES = {
     **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
     ".tsx": "tsx",
     ".sql": "sql",
+    ".sol": "solidity",
+    # configuration and scripts whose comments start with `#`
+    **dict.fromkeys((".yaml", ".yml", ".toml", ".sh", ".bash", ".zsh", ".env", ".dockerfile", ".tfvars"), "hash"),
     # MDX pages export and render JSX (a Next.js `page.mdx` is code): read as plain text, not docs
     **dict.fromkeys((".md", ".markdown", ".rst", ".txt", ".adoc"), "docs"),
 }
+#: files known by name rather than extension
+_NAMES = {"dockerfile": "hash", "makefile": "hash", ".env": "hash"}
 
 
 def language_of(path: str) -> str:
-    """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'text' | 'docs'.
+    """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'solidity' | 'hash' | 'text' | 'docs'.
 
-    Decided by the extension alone, case-insensitively: `.d.ts` is TypeScript, a Markdown or
-    reST file is `docs` (never scanned), and anything unknown is `text` (scanned as plain text).
+    Decided by the extension, case-insensitively, or for a few files by their name: `.d.ts` is
+    TypeScript; YAML, TOML, shell, dotenv files (`.env`, `.env.local.example`) and Dockerfiles
+    are `hash` (comments start with `#`); a Markdown or reST file is `docs` (never scanned); and
+    anything unknown is `text` (scanned as plain text).
     """
-    return _LANGUAGES.get(os.path.splitext(path)[1].lower(), "text")
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in _NAMES or name.startswith((".env.", "dockerfile.")):
+        return _NAMES.get(name, "hash")
+    return _LANGUAGES.get(os.path.splitext(name)[1], "text")
 
 
 def non_code_regions(language: str, text: str) -> tuple[Region, ...]:
@@ -59,6 +69,10 @@ def non_code_regions(language: str, text: str) -> tuple[Region, ...]:
         return _tree_sitter_regions(language, text)
     if language == "sql":
         return _sql_regions(text)
+    if language == "solidity":
+        return _c_regions(text)
+    if language == "hash":
+        return _hash_regions(text)
     if language == "text":
         return ()
     raise ValueError(f"no regions for language {language!r}")
@@ -205,5 +219,80 @@ def _sql_block_comment_end(text: str, start: int) -> int:
 
 def _sql_failure(text: str, start: int, what: str) -> ParseFailure:
     """The failure for a literal or comment that opens at `start` and never closes."""
+    return _failure("sql", text, start, what)
+
+
+# Solidity ----------------------------------------------------------------------------------
+#
+# `//` to the end of the line and `/* */` (not nested) are comments; string literals ("...",
+# '...', unicode"...", hex"...") are skipped whole, escapes included, so `//` in a URL stays code.
+
+_C_START = re.compile(r"//|/\*|\"|'")
+_C_QUOTED = {'"': re.compile(r'"(?:[^"\\\n]|\\.)*"', re.DOTALL), "'": re.compile(r"'(?:[^'\\\n]|\\.)*'", re.DOTALL)}
+
+
+def _c_regions(text: str) -> tuple[Region, ...]:
+    regions, pos = [], 0
+    while match := _C_START.search(text, pos):
+        start, token = match.start(), match.group()
+        if token == "//":
+            end = text.find("\n", start)
+            pos = len(text) if end < 0 else end
+            regions.append(Region(start, pos, "comment"))
+        elif token == "/*":
+            end = text.find("*/", start + 2)
+            if end < 0:
+                raise _failure("solidity", text, start, "/* comment")
+            pos = end + 2
+            regions.append(Region(start, pos, "comment"))
+        else:
+            quoted = _C_QUOTED[token].match(text, start)
+            if quoted is None:
+                raise _failure("solidity", text, start, "string")
+            pos = quoted.end()
+    return tuple(regions)
+
+
+# YAML, TOML, shell, dotenv, Dockerfiles -----------------------------------------------------
+#
+# A `#` at the start of a line or after white space, outside quotes, starts a comment that runs
+# to the end of the line. Quotes are followed within a line only ('...' and "..." with
+# backslash escapes); anything unclear (a quote never closed on its line) makes the rest of that
+# line code, never a comment, so a finding is never hidden by a guess.
+
+_HASH_LINE = re.compile(r"[^\n]*")
+
+
+def _hash_regions(text: str) -> tuple[Region, ...]:
+    regions = []
+    for line in _HASH_LINE.finditer(text):
+        if "#" not in line.group():
+            continue
+        at = _hash_comment(line.group())
+        if at is not None:
+            regions.append(Region(line.start() + at, line.end(), "comment"))
+    return tuple(regions)
+
+
+def _hash_comment(line: str) -> int | None:
+    """Where the comment of one line starts, or None."""
+    quote, i = "", 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c in "'\"" and (i == 0 or not (line[i - 1].isalnum() or line[i - 1] == "_")):
+            quote = c
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            return i
+        i += 1
+    return None
+
+
+def _failure(language: str, text: str, start: int, what: str) -> ParseFailure:
     line = text.count("\n", 0, start) + 1
-    return ParseFailure(f"sql syntax error at line {line}: unterminated {what}")
+    return ParseFailure(f"{language} syntax error at line {line}: unterminated {what}")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterator
 
 from cogni_review import baseline, catalog, config, diff, engine, policy
-from cogni_review.config import LoadedSpec
 from cogni_review.errors import ConfigError, GitError
 from cogni_review.git import Repository, Revision, Snapshot, WorkTree
 from cogni_review.model import Report
@@ -38,8 +37,15 @@ class Workspace:
         path = Path(os.path.abspath(spec)) if spec else root / config.DEFAULT_SPEC
         return cls(root, repo, SpecLocation(path, _inside(root, path), spec is not None))
 
-    def gates(self, loaded: LoadedSpec) -> list[catalog.ResolvedGate]:
-        return catalog.resolve(loaded, catalog.builtins())
+    def gates(self, chosen: Policy) -> list[catalog.ResolvedGate]:
+        """Every gate of the policy: the root spec's and each nested spec's, scoped."""
+        return catalog.resolve_all(chosen.specs, catalog.builtins())
+
+    def current_policy(self) -> Policy:
+        """The policy an audit of the working tree enforces."""
+        with self._git():
+            snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
+            return policy.for_audit(self.spec, snapshot, committed=False)
 
     def audit(self, rev: str | None = None, *, use_baseline: bool = True) -> Report:
         """Every finding in the working tree (or the committed revision `rev`)."""
@@ -99,9 +105,10 @@ class Workspace:
 
     def _run(self, chosen: Policy, sides: engine.Sides) -> Report:
         spec = chosen.spec.spec
-        report = engine.run(self.gates(chosen.spec), sides, baseline=chosen.baseline,
-                            fail_on_error=spec.fail_on_error, policy=chosen.source)
-        return replace(report, notes=chosen.notes + report.notes)
+        gates = self.gates(chosen)
+        report = engine.run(gates, sides, baseline=chosen.baseline, fail_on_error=spec.fail_on_error,
+                            policy=chosen.source)
+        return replace(report, notes=chosen.notes + policy.activation_notes(gates) + report.notes)
 
     @contextmanager
     def _git(self) -> Iterator[None]:

@@ -22,6 +22,7 @@ __all__ = ["Options", "candidates", "scan"]
 
 
 class Options(ConfinementOptions):
+    glob_fields = ConfinementOptions.glob_fields + ("literals",)
     literals: dict[str, tuple[str, ...]] = Field({}, description="map of literal -> globs of the files where it may appear")
 
     _governed = field_validator("literals")(governed)

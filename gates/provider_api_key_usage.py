@@ -6,9 +6,10 @@ can be wired into new network clients, logged or shipped to the browser without 
 Instead: read the key once in the env module (validated there) and hand it only to the adapter
 of the provider it belongs to.
 
-Deployment config that supplies keys rather than reading them (`.env.example`, compose files,
-workflows) is judged like code; exclude it explicitly if your DAO allows it, e.g.
-`exclude: ["tests/**", "docs/**", ".env*", "**/docker-compose*.yml", ".github/**"]`.
+Deployment config supplies keys rather than reading them: `.env` files, compose files,
+Dockerfiles, `k8s/`, `infra/`, `.github/`, shell scripts and `scripts/` are not judged by
+default. A spec that sets `paths` (and not `exclude`) judges deployment config wherever its
+`paths` reach; tests and docs stay excluded.
 
 Every form of reading counts, because the key's name appears in code or a string:
 `process.env.KEY`, `process.env["KEY"]`, `const { KEY } = process.env`, `os.environ["KEY"]`,
@@ -23,33 +24,45 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cogni_review import globs
 from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
-from cogni_review.gate import spec_of
+from cogni_review.gate import DEPLOY_PATHS, DOC_PATHS, TEST_PATHS, in_every_app, spec_of
 
 __all__ = ["Options", "activates", "candidates", "scan"]
 
 
+#: the LLM proxy's master key belongs to its adapters
+PROXY = "litellm"
+
+
 def adapter_globs(name: str) -> tuple[str, ...]:
-    """Where the adapter of provider `name` lives."""
-    return (f"src/adapters/**/{name}/**", f"src/adapters/**/{name}.*")
+    """Where the adapter of provider `name` lives: code under an `adapters` folder whose path
+    names the provider (`adapters/openrouter/**`, `adapters/server/ai/openrouter.adapter.ts`)."""
+    return (f"**/adapters/**/*{name}*/**", f"**/adapters/**/*{name}*")
 
 
 class Options(ConfinementOptions):
-    env_modules: tuple[str, ...] = Field(("src/shared/env/**",), description="where every key may be read")
+    glob_fields = ConfinementOptions.glob_fields + ("env_modules", "keys")
+    env_modules: tuple[str, ...] = Field(in_every_app("src/shared/env/**"), description="where every key may be read")
+    exclude: tuple[str, ...] = Field(TEST_PATHS + DOC_PATHS + DEPLOY_PATHS, description=(
+        "files never judged: tests and docs, and deployment config, which supplies keys rather than reading them"))
     keys: dict[str, tuple[str, ...]] = Field({}, description=(
         "map of env var name -> adapter globs where it is also allowed; by default derived from the spec: "
         f"each `providers.<name>.api_key_env` in {', '.join(f'`{g}`' for g in adapter_globs('<name>'))}, "
-        "and `llm_proxy.master_key_env` likewise for `litellm`"))
+        f"and `llm_proxy.master_key_env` likewise for `{PROXY}`"))
 
     _governed = field_validator("keys")(governed)
     _env_globs = field_validator("env_modules")(lambda cls, patterns: globs.validate(patterns))
 
     @model_validator(mode="before")
     @classmethod
-    def _keys_from_spec(cls, data: Any, info: ValidationInfo) -> Any:
+    def _defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        """Keys derived from the spec; deployment config judged where explicit `paths` reach."""
+        if not isinstance(data, dict):
+            return data
         spec = spec_of(info)
-        if isinstance(data, dict) and "keys" not in data and spec is not None:
-            derived = {key: adapter_globs(name) for key, name in spec.provider_keys().items()}
-            return {**data, "keys": derived}
+        if "keys" not in data and spec is not None:
+            data = {**data, "keys": {key: adapter_globs(name) for key, name in spec.provider_keys().items()}}
+        if "paths" in data and "exclude" not in data:
+            data = {**data, "exclude": TEST_PATHS + DOC_PATHS}
         return data
 
     def governed(self) -> dict[str, tuple[str, ...]]:
@@ -63,6 +76,7 @@ class Options(ConfinementOptions):
 
 
 def activates(spec) -> bool:
+    """When the spec declares `providers.<name>.api_key_env` or `llm_proxy.master_key_env`."""
     return bool(spec.provider_keys())
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import cached_property
-from typing import Iterable
+from typing import ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -42,6 +42,7 @@ _REPEAT = re.compile(r"[*+]|\{\d*,\d*\}")  # a quantifier that can match more th
 
 class Statement(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    glob_fields: ClassVar[tuple[str, ...]] = ("allowed",)
 
     pattern: str
     allowed: tuple[str, ...] = ()
@@ -108,6 +109,7 @@ def nested_repeat(pattern: str) -> bool:
 
 
 class Options(FileGateOptions):
+    glob_fields = FileGateOptions.glob_fields + ("statements",)
     statements: tuple[Statement, ...] = Field((), description="the governed statements: a list of {pattern, allowed, why}")
     exclude: tuple[str, ...] = TEST_PATHS + DOC_PATHS
 

@@ -22,7 +22,7 @@ from typing import Iterable
 from pydantic import Field, field_validator
 
 from cogni_review.confinement import WORD_CHARS
-from cogni_review.gate import TEST_PATHS, FileGateOptions
+from cogni_review.gate import TEST_PATHS, FileGateOptions, in_every_app
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
 
@@ -32,8 +32,8 @@ HINT = "read the address from .cogni/repo-spec.yaml or configuration instead of 
 
 
 class Options(FileGateOptions):
-    paths: tuple[str, ...] = ("src/**",)
-    exclude: tuple[str, ...] = TEST_PATHS
+    paths: tuple[str, ...] = Field(in_every_app("src/**"), description="the files judged: the source of every app or package")
+    exclude: tuple[str, ...] = Field(TEST_PATHS, description="files never judged: tests, fakes, fixtures and stories")
     allow: tuple[str, ...] = Field((), description="addresses allowed anyway (protocol constants), compared case-insensitively")
 
     @field_validator("allow")
@@ -46,7 +46,10 @@ class Options(FileGateOptions):
 
 
 def activates(spec) -> bool:
-    return bool(spec.payments_in)
+    """When the spec declares a payment rail (`payments_in`) or any on-chain address (a receiving
+    address, a wallet, a DAO contract, an approver): the spec is where addresses belong, so a
+    literal one in code is the violation."""
+    return bool(spec.payments_in) or bool(spec.declared_addresses())
 
 
 def candidates(options: Options) -> str:

@@ -17,18 +17,25 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
+from cogni_review.gate import in_every_app
 
 __all__ = ["Options", "activates", "candidates", "scan"]
 
-RAILS = (
+#: the approved rails of every app: the confirm route, the payments feature, and where a reason is
+#: defined (the shared constants modules, the database schema and its migrations)
+RAILS = in_every_app(
     "src/app/api/v1/payments/credits/**/route.ts",
     "src/features/payments/**",
-    "src/shared/constants/**/payments.ts",
-)
+    "src/shared/constants/**",
+    "src/constants/**",
+) + ("**/db-schema/**", "**/db/schema.*", "**/db/schema/**", "**/migrations/**", "**/*-migrations/**")
+#: the minting reasons of the DAO's payments loop, old and new names
+REASONS = ("widget_payment", "credits_purchase", "platform_revenue_share", "system_donation")
 
 
 class Options(ConfinementOptions):
-    reasons: dict[str, tuple[str, ...]] = Field({"widget_payment": RAILS},
+    glob_fields = ConfinementOptions.glob_fields + ("reasons",)
+    reasons: dict[str, tuple[str, ...]] = Field(dict.fromkeys(REASONS, RAILS),
                                                 description="map of reason string -> globs of the rails where it may appear")
 
     _governed = field_validator("reasons")(governed)
@@ -44,6 +51,7 @@ class Options(ConfinementOptions):
 
 
 def activates(spec) -> bool:
+    """When the spec declares a payment rail (`payments_in`)."""
     return bool(spec.payments_in)
 
 

@@ -33,6 +33,7 @@ from cogni_review.source import SourceFile
 
 
 class Options(FileGateOptions):
+    glob_fields = FileGateOptions.glob_fields + ("calls",)
     calls: dict[str, tuple[str, ...]] = Field({}, description="map of function or method name -> globs of the files allowed to call it")
     exclude: tuple[str, ...] = TEST_PATHS
 

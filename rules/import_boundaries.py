@@ -45,6 +45,7 @@ class Boundary(NamedTuple):
 
 
 class Options(FileGateOptions):
+    folder_fields = ("roots",)
     forbid: tuple[str, ...] = Field((), description='boundaries, each "importer -> imported" as module prefixes')
     allow: tuple[str, ...] = Field((), description='exceptions to `forbid`, in the same form')
     roots: tuple[str, ...] = Field(("src",), description="source folders stripped from a path before it names a module")

@@ -52,7 +52,7 @@ LEGACY_ERROR = (
     "::error file=src/legacy.ts,line=1,col=21,title=cogni-review%3A wallet-address-literals::"
     f"hard-coded address {A2} (valid EIP-55 checksum)" + WALLET_FIX
 )
-RAILS = "src/app/api/v1/payments/credits/**/route.ts, src/features/payments/**, src/shared/constants/**/payments.ts"
+RAILS = "**/src/app/api/v1/payments/credits/**/route.ts, **/src/features/payments/**, **/src/shared/constants/** and 6 more"
 REFUND_ERROR = (
     "::error file=src/features/ai/refund.ts,line=2,col=34,title=cogni-review%3A widget-payment-reason::"
     f"payment reason 'widget_payment' outside its approved rails (allowed only in {RAILS})"
@@ -64,8 +64,8 @@ VIOLATIONS_TABLE = [
     "| Location | Gate | Token | Message | Fix |",
     "| --- | --- | --- | --- | --- |",
     "| `src/features/ai/refund.ts:2` | `widget-payment-reason` | `widget_payment` | payment reason 'widget\\_payment' outside its"
-    " approved rails (allowed only in src/app/api/v1/payments/credits/\\*\\*/route.ts, src/features/payments/\\*\\*,"
-    " src/shared/constants/\\*\\*/payments.ts) | import the reason constant from the shared constants module and mint only"
+    " approved rails (allowed only in \\*\\*/src/app/api/v1/payments/credits/\\*\\*/route.ts, \\*\\*/src/features/payments/\\*\\*,"
+    " \\*\\*/src/shared/constants/\\*\\* and 6 more) | import the reason constant from the shared constants module and mint only"
     " through the approved settlement service |",
     f"| `src/pay.ts:3` | `wallet-address-literals` | `{A1}` | hard-coded address {A1} (no EIP-55 checksum) |"
     " read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it |",

@@ -137,7 +137,7 @@ def test_explain_and_list(run_cli) -> None:
     code, out, _ = run_cli("explain", "wallet-address-literals")
     assert code == 0
     assert out.startswith("#### `wallet-address-literals`\n\nA hard-coded on-chain (EVM) address in app code.")
-    assert "Why:" in out and "Instead:" in out and "| `paths` | `src/**` |" in out
+    assert "Why:" in out and "Instead:" in out and "| `paths` | `**/src/**` |" in out
     assert "`src/widget.tsx` fails (each line marked `<-` is reported):" in out
     code, out, _ = run_cli("list")
     assert code == 0 and "review-limits" in out and "provider-api-key-usage" in out

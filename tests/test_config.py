@@ -179,8 +179,8 @@ llm_proxy: {master_key_env: LITELLM_MASTER_KEY}
     assert sorted(gates) == ["provider-api-key-usage", "wallet-address-literals", "widget-payment-reason"]
     assert all(g.implicit for g in gates.values())
     assert gates["provider-api-key-usage"].options.keys == {
-        "OPENROUTER_API_KEY": ("src/adapters/**/openrouter/**", "src/adapters/**/openrouter.*"),
-        "LITELLM_MASTER_KEY": ("src/adapters/**/litellm/**", "src/adapters/**/litellm.*"),
+        "OPENROUTER_API_KEY": ("**/adapters/**/*openrouter*/**", "**/adapters/**/*openrouter*"),
+        "LITELLM_MASTER_KEY": ("**/adapters/**/*litellm*/**", "**/adapters/**/*litellm*"),
     }
     opted_out = spec + "gates:\n  - type: wallet-address-literals\n    enabled: false\n"
     assert sorted(g.type for g in resolve(opted_out)) == ["provider-api-key-usage", "widget-payment-reason"]
@@ -202,8 +202,29 @@ gates:
     assert sorted(gates[0].options.reasons) == ["credits_purchase", "platform_revenue_share", "system_donation"]
 
 
+def test_declared_on_chain_addresses_turn_on_the_address_gate() -> None:
+    """A minted node declares its DAO's contracts and a distributor, but no payment rail: the
+    spec is where addresses belong, so the address gate is on; the reason and key gates are not."""
+    gates = resolve((SPECS / "minted_node_no_gates.yaml").read_text(encoding="utf-8"))
+    assert [(g.type, g.implicit) for g in gates] == [("wallet-address-literals", True)]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param('payments_out:\n  steward_wallet: {address: "0x000000000000000000000000000000000000A11c"}\n', id="payments-out"),
+        pytest.param('operator_wallet: {address: "0x000000000000000000000000000000000000A11c"}\n', id="operator-wallet"),
+        pytest.param('governance: {dao_contract: "0x000000000000000000000000000000000000dEaD", chain_id: "8453"}\n', id="governance"),
+        pytest.param("cogni_dao: {dao_contract: 0x000000000000000000000000000000000000dEaD}\n", id="cogni-dao-unquoted"),
+        pytest.param('activity_ledger: {approvers: ["0x070075F1389Ae1182aBac722B36CA12285d0c949"]}\n', id="approvers"),
+    ],
+)
+def test_each_kind_of_declared_address_turns_on_the_address_gate(spec: str) -> None:
+    assert [g.type for g in resolve(spec)] == ["wallet-address-literals"]
+
+
 def test_nothing_declared_nothing_activated() -> None:
-    assert resolve((SPECS / "minted_node_no_gates.yaml").read_text(encoding="utf-8")) == []
+    assert resolve('intent: {name: x}\ncogni_dao: {chain_id: "8453"}\n') == []
 
 
 def test_starter_spec_is_valid() -> None:

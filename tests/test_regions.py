@@ -306,9 +306,17 @@ def test_unknown_language(language: str) -> None:
         pytest.param("index.rst", "docs", id="rst"),
         pytest.param("LICENSE.txt", "docs", id="txt"),
         pytest.param("guide.adoc", "docs", id="adoc"),
-        pytest.param("config.yaml", "text", id="yaml"),
-        pytest.param("Dockerfile", "text", id="no-extension"),
-        pytest.param(".env", "text", id="dotfile"),
+        pytest.param("config.yaml", "hash", id="yaml"),
+        pytest.param("ci/deploy.YML", "hash", id="yml-upper"),
+        pytest.param("pyproject.toml", "hash", id="toml"),
+        pytest.param("scripts/run.sh", "hash", id="shell"),
+        pytest.param("Dockerfile", "hash", id="dockerfile"),
+        pytest.param("nodes/op/app/Dockerfile.dev", "hash", id="dockerfile-variant"),
+        pytest.param(".env", "hash", id="dotenv"),
+        pytest.param("apps/web/.env.local.example", "hash", id="dotenv-example"),
+        pytest.param("contracts/Token.sol", "solidity", id="solidity"),
+        pytest.param("LICENSE", "text", id="no-extension"),
+        pytest.param(".gitignore", "text", id="dotfile"),
         pytest.param("dir.py/file", "text", id="dotted-directory"),
         pytest.param("x.ts.bak", "text", id="backup"),
     ],
@@ -321,3 +329,40 @@ def test_import_loads_no_parser() -> None:
     probe = "import sys, cogni_review.regions; print(sorted({'libcst', 'tree_sitter'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("key: 1 # a comment\n", ["# a comment"], id="trailing"),
+        pytest.param("# whole line\nkey: 1\n", ["# whole line"], id="own-line"),
+        pytest.param('key: "a # b" # c\n', ["# c"], id="hash-in-double-quotes"),
+        pytest.param("key: 'a # b' # c\n", ["# c"], id="hash-in-single-quotes"),
+        pytest.param("url: http://x/#frag\n", [], id="hash-without-space-is-text"),
+        pytest.param("it's: here # c\n", ["# c"], id="apostrophe-in-a-word"),
+        pytest.param('key: "open # never closed\nnext: 1 # c\n', ["# c"], id="unclosed-quote-ends-at-the-line"),
+        pytest.param('echo "a \\" # b" # c\n', ["# c"], id="escaped-quote"),
+        pytest.param("export KEY=$OTHER #c\n", ["#c"], id="shell"),
+    ],
+)
+def test_hash_comments(text: str, expected: list[str]) -> None:
+    assert [t for t, _ in covered("hash", text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("// SPDX\ncontract C {}", ["// SPDX"], id="line"),
+        pytest.param("/* a\n b */ uint x;", ["/* a\n b */"], id="block"),
+        pytest.param('string u = "http://x//y"; // c', ["// c"], id="slashes-in-string"),
+        pytest.param("string t = 'it\\'s /* no */'; /* yes */", ["/* yes */"], id="escaped-quote"),
+        pytest.param('bytes h = hex"00ff"; // c', ["// c"], id="hex-literal"),
+    ],
+)
+def test_solidity_comments(text: str, expected: list[str]) -> None:
+    assert [t for t, _ in covered("solidity", text)] == expected
+
+
+def test_unterminated_solidity_comment_is_a_parse_failure() -> None:
+    with pytest.raises(ParseFailure, match="unterminated /\\* comment"):
+        non_code_regions("solidity", "uint x; /* never closed")

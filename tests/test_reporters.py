@@ -144,7 +144,7 @@ def test_json_has_exact_keys_and_values() -> None:
     assert list(doc) == ["version", "status", "mode", "gates", "notes"]
     assert (doc["version"], doc["status"], doc["mode"]) == (1, FAIL, "check")
     wallet, license_ = doc["gates"]
-    keys = ["id", "type", "status", "neutral_reason", "message", "description", "duration_ms", "stats", "violations"]
+    keys = ["id", "type", "status", "neutral_reason", "message", "description", "spec", "duration_ms", "stats", "violations"]
     assert list(wallet) == list(license_) == keys
     first = sample_report().violations[1]
     assert wallet["violations"][1] == {

@@ -30,6 +30,7 @@ def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
         "neutral_reason": gate.neutral_reason,
         "message": gate.message,
         "description": gate.description,
+        "spec": gate.spec or None,
         "duration_ms": gate.duration_ms,
         "stats": gate.stats,
         "violations": [violation_object(v) for v in violations],
