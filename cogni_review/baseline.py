@@ -29,10 +29,13 @@ class Baseline:
             counts: Counter = Counter()
             for entry in entries:
                 key = ContentKey(entry["gate"], entry["path"], entry["token"], entry["line"])
+                occurrence = entry.get("occurrence", 1)
                 if not all(isinstance(part, str) for part in key):
                     raise TypeError(f"entry {entry!r} has a field that is not text")
-                counts[key] = max(counts[key], int(entry.get("occurrence", 1)))
-        except (ValueError, KeyError, TypeError) as e:
+                if type(occurrence) is not int or occurrence < 1:
+                    raise TypeError(f"entry {entry!r}: occurrence must be a whole number from 1")
+                counts[key] = max(counts[key], occurrence)
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise ConfigError(f"{source}: not a baseline file ({type(e).__name__}: {e}); "
                               "regenerate it with `cogni-review baseline`") from None
         return cls(counts, source)

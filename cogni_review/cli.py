@@ -21,12 +21,34 @@ from cogni_review.workspace import Workspace
 FORMATS = ("text", "json", "github", "sarif")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line, with a suggestion, not the whole usage."""
+
+    def error(self, message: str) -> None:
+        hint = _suggestion(message, self)
+        self.exit(2, f"cogni-review: {message}{hint}; see `{self.prog} --help`\n")
+
+
+def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
+    """` (did you mean 'audit'?)` for a misspelt command or option, else ""."""
+    import difflib
+    import re
+
+    wrong = re.search(r"invalid choice: '([^']*)'|unrecognized arguments: (\S+)", message)
+    if not wrong:
+        return ""
+    word = wrong.group(1) or wrong.group(2)
+    known = [c for a in parser._actions for c in (getattr(a, "choices", None) or {})]
+    known += [o for a in parser._actions for o in a.option_strings]
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     top, common = _common(defaults=True), _common(defaults=False)
-    parser = argparse.ArgumentParser(prog="cogni-review", parents=[top],
-                                     description="Governance gate for DAO-run codebases.")
+    parser = Parser(prog="cogni-review", parents=[top], description="Governance gate for DAO-run codebases.")
     parser.add_argument("--version", action="version", version=f"cogni-review {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     audit = sub.add_parser("audit", parents=[common], help="every finding in the working tree or a revision")
     audit.add_argument("--rev", help="audit this committed revision instead of the working tree")
     audit.add_argument("--list-suppressions", action="store_true",
@@ -38,6 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check.add_argument("--head", help="the revision with the change (default HEAD)")
     check.add_argument("--staged", action="store_true", help="judge the staged change against HEAD")
     check.add_argument("--two-dot", action="store_true", help="diff base..head directly, not from their merge base")
+    check.add_argument("--pushed", action="store_true",
+                       help="judge what a push sends (pre-commit's PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF); "
+                            "without that range, audit the committed HEAD")
+    check.add_argument("--fetch", action="store_true",
+                       help="fetch --base from origin when the clone does not have it (a force-pushed-away commit)")
     validate = sub.add_parser("validate-spec", parents=[common], help="validate a spec; exit 0 valid, 2 invalid")
     validate.add_argument("file", nargs="?", help=f"the spec file (default {config.DEFAULT_SPEC})")
     init = sub.add_parser("init", parents=[common], help="write a commented starter spec")
@@ -66,6 +93,9 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
     option("--outputs", metavar="FILE", help="append status=, violations= and sarif-file= lines to FILE (a CI step's outputs)")
     option("--fail-on", choices=("fail", "neutral"), default="fail", help="exit 1 on a failed gate (default), or on a neutral one too")
     option("--debug", action="store_true", default=False, help="show tracebacks of internal errors")
+    option("--verbose", action="store_true", default=False, help="list every file a note is about, not a count")
+    option("--color", choices=("auto", "always", "never"), default="auto",
+           help="colour the text format: auto (on a terminal, unless NO_COLOR is set), always or never")
     return common
 
 
@@ -77,15 +107,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CogniError as e:
-        print(f"cogni-review: {e}", file=sys.stderr)
-        return 2
+        return failed(args, 2, str(e))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        _quiet_stdout()
+        return 0
     except Exception as e:  # noqa: BLE001 - the one place that turns a crash into exit 3
         if args.debug:
             traceback.print_exc()
-        print(f"cogni-review: internal error: {type(e).__name__}: {e} (rerun with --debug for details)", file=sys.stderr)
-        return 3
+        return failed(args, 3, f"internal error: {type(e).__name__}: {e} (rerun with --debug for details)")
+
+
+def failed(args: argparse.Namespace, code: int, message: str) -> int:
+    """A run that could not judge (exit 2 or 3): said on stderr, and in CI made visible where
+    people look: an error annotation, the job summary with the fix, `status=error`."""
+    print(f"cogni-review: {message}", file=sys.stderr)
+    if getattr(args, "format", None) == "github" or os.environ.get("GITHUB_ACTIONS") == "true":
+        from cogni_review.reporters import github
+
+        print(github.command("error", {"title": "cogni-review could not run"}, message))
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            append(Path(os.environ["GITHUB_STEP_SUMMARY"]), github.render_failure(message, code))
+    if getattr(args, "outputs", None):
+        append(Path(args.outputs), f"status=error\nviolations=0\nsarif-file=\n")
+    return code
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, point stdout at nothing so the interpreter's final flush is silent."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        pass
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -106,19 +160,30 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    if args.staged == bool(args.base):
-        raise CogniError("check needs exactly one of --base REV (a pull request, a push) or --staged (a commit)")
-    if args.staged and args.head:
-        raise CogniError("--head goes with --base, not with --staged")
+    if sum((args.staged, bool(args.base), args.pushed)) != 1:
+        raise CogniError("check needs exactly one of --base REV (a pull request, a push), --staged (a commit) "
+                         "or --pushed (a pre-push hook)")
+    if args.head and not args.base:
+        raise CogniError("--head goes with --base")
     workspace = Workspace.open(args.repo, args.spec)
-    report = workspace.check_staged() if args.staged else workspace.check(args.base, args.head, two_dot=args.two_dot)
+    if args.staged:
+        report = workspace.check_staged()
+    elif args.pushed:
+        report = workspace.check_pushed(os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF"))
+    else:
+        report = workspace.check(args.base, args.head, two_dot=args.two_dot, fetch=args.fetch)
     return emit(report, args)
 
 
 def emit(report: Report, args: argparse.Namespace) -> int:
-    from cogni_review.reporters import REPORTERS
+    from cogni_review.reporters import REPORTERS, text
 
-    sys.stdout.write(REPORTERS[args.format](report))
+    if not args.verbose:
+        report = report.summarized()
+    if args.format == "text" and _colour(args):
+        sys.stdout.write(text.render(report, colour=True))
+    else:
+        sys.stdout.write(REPORTERS[args.format](report))
     if args.sarif:
         write(Path(args.sarif), REPORTERS["sarif"](report))
     if args.outputs:
@@ -128,6 +193,12 @@ def emit(report: Report, args: argparse.Namespace) -> int:
 
         append(Path(os.environ["GITHUB_STEP_SUMMARY"]), github.render_summary(report))
     return report.exit_code(args.fail_on)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    if args.color != "auto":
+        return args.color == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def write(path: Path, text: str) -> None:
@@ -147,7 +218,7 @@ def append(path: Path, text: str) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    path = Path(args.file or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
+    path = Path(args.file) if args.file else Workspace.open(args.repo, args.spec).spec.path
     loaded = config.load(path)
     gates = catalog.resolve(loaded, catalog.builtins())
     described = ", ".join(f"{g.id} ({g.type}{'' if g.plugin else ', not implemented here'})" for g in gates)
@@ -156,19 +227,32 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    path = Path(args.path or args.spec or Path(args.repo) / config.DEFAULT_SPEC)
-    if path.exists():
+    """A spec for the layout the repository has (found from any folder in it), or the starter
+    in a repository with no code yet. Never overwrites."""
+    from cogni_review import onboarding
+
+    workspace = Workspace.open(args.repo, args.spec)
+    path = Path(args.path) if args.path else workspace.spec.path
+    if path.exists() or path.is_symlink():
         raise ConfigError(f"{path}: already exists; not overwriting it (validate it with `cogni-review validate-spec`)")
-    write(path, TEMPLATE)
-    print(f"wrote {path}; edit it, then run `cogni-review audit`")
+    snapshot = workspace.snapshot()
+    found = onboarding.survey(snapshot.paths(), snapshot.read)
+    write(path, onboarding.render(found, workspace.root.name) if found.files else TEMPLATE)
+    said = f"a spec for the layout found in {found.files} code file(s)" if found.files else "the starter spec"
+    print(f"wrote {path}: {said}; review it, then run `cogni-review audit`")
     return 0
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    workspace = Workspace.open(args.repo, args.spec)
+    """The gate's page, with the options in force in this repository when its spec loads; a
+    spec that does not load is said, not fatal: the page is still worth reading."""
     resolved, where = [], ""
-    if workspace.spec.path.is_file():  # this repository's options in force, when it has a spec
-        resolved, where = workspace.gates(workspace.current_policy()), "this repository"
+    try:
+        workspace = Workspace.open(args.repo, args.spec)
+        if workspace.spec.path.is_file():
+            resolved, where = workspace.gates(workspace.current_policy()), "this repository"
+    except CogniError as e:
+        print(f"cogni-review: the options in force are not shown: {e}", file=sys.stderr)
     sys.stdout.write(explain.render(catalog.builtins(), args.gate, resolved, where))
     return 0
 

@@ -1,14 +1,17 @@
-"""A change between two snapshots, and the only home of unidiff.
+"""A change between two snapshots: which files changed, and which of their lines are new.
 
 Which files changed and how (added, modified, deleted, renamed, copied) comes from git's
-rename-aware name-status, which is exact for any file name; unidiff reads the hunks of each
-file's block for the added line numbers; the diff's size is measured from the unified diff's bytes.
+rename-aware name-status, which is exact for any file name; the unified diff, streamed a line at a
+time, gives each file's added line numbers (as ranges, so a huge new file costs little) and the
+diff's exact size in bytes.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
 
 from cogni_review.errors import GitError
 from cogni_review.git import Repository, Snapshot
@@ -16,8 +19,56 @@ from cogni_review.git import Repository, Snapshot
 ADDED, MODIFIED, DELETED, RENAMED, COPIED, TYPE_CHANGED = "added", "modified", "deleted", "renamed", "copied", "type-changed"
 #: the change's own `.gitattributes` must not shrink what is measured or shown (`* -diff`,
 #: textconv filters): every file is diffed as text, as itself
-TEXT_DIFF = ("-M", "--text", "--no-textconv", "--no-color", "--no-ext-diff")
+#: renames are found however many files a change moves (git's rename limit would otherwise
+#: report a large restructuring as deletions and additions, and old findings as new)
+RENAMES = ("-M", "-l0")
+TEXT_DIFF = (*RENAMES, "--text", "--no-textconv", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 _STATUS = {"A": ADDED, "M": MODIFIED, "D": DELETED, "R": RENAMED, "C": COPIED, "T": TYPE_CHANGED}
+
+
+class LineSet:
+    """Line numbers as sorted ranges: what a huge added file needs is two integers, not millions.
+    Compares equal to a set of the same numbers."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, lines: Iterable[int] = ()) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []  # exclusive
+        for n in sorted(set(lines)):
+            self.add(n)
+
+    def add(self, n: int) -> None:
+        """Add `n`, which is not below any number added before."""
+        if self.ends and self.ends[-1] == n:
+            self.ends[-1] = n + 1
+        elif not self.ends or n > self.ends[-1]:
+            self.starts.append(n)
+            self.ends.append(n + 1)
+
+    def __contains__(self, n: object) -> bool:
+        i = bisect.bisect_right(self.starts, n) - 1 if isinstance(n, int) else -1
+        return i >= 0 and n < self.ends[i]
+
+    def __iter__(self) -> Iterator[int]:
+        for start, end in zip(self.starts, self.ends):
+            yield from range(start, end)
+
+    def __len__(self) -> int:
+        return sum(end - start for start, end in zip(self.starts, self.ends))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LineSet):
+            return (self.starts, self.ends) == (other.starts, other.ends)
+        if isinstance(other, (set, frozenset)):
+            return len(self) == len(other) and all(n in self for n in other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.starts), tuple(self.ends)))
+
+    def __repr__(self) -> str:
+        return "LineSet(" + ", ".join(f"{s}-{e - 1}" if e - s > 1 else str(s) for s, e in zip(self.starts, self.ends)) + ")"
 
 
 @dataclass(frozen=True)
@@ -25,7 +76,7 @@ class FileChange:
     status: str
     path: str | None  # after the change; None when deleted
     old_path: str | None  # before; None when added (a copy has no "before": it is all new)
-    added_lines: frozenset[int] = frozenset()
+    added_lines: LineSet = field(default_factory=LineSet)
     lines_added: int = 0
     lines_removed: int = 0
     diff_bytes: int = 0  # the size of this file's part of the unified diff (0 when it has no hunks)
@@ -55,11 +106,11 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
     """The change from `base` to `head` (a commit), or to the index when head is None."""
     revs = [base] if head is None else [base, head]
     cached = ["--cached"] if head is None else []
-    statuses = _name_status(repo.run("diff", *cached, "-M", "-z", "--name-status", "--no-ext-diff", *revs))
-    patch = repo.run("diff", *cached, *TEXT_DIFF, *revs, raw=True)
-    hunks = _hunks(patch)
+    statuses = _name_status(repo.run("diff", *cached, *RENAMES, "-z", "--name-status", "--no-ext-diff", *revs))
+    with repo.stream("diff", *cached, *TEXT_DIFF, *revs) as lines:
+        hunks, size = _hunks(lines)
     files = tuple(_with_hunks(f, hunks) for f in statuses)
-    return Change(base_snap, head_snap, files, len(patch))
+    return Change(base_snap, head_snap, files, size)
 
 
 def _name_status(out: str) -> list[FileChange]:
@@ -87,33 +138,77 @@ def _name_status(out: str) -> list[FileChange]:
     return files
 
 
-def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int, int]]:
-    """target path -> (added line numbers, lines added, lines removed, bytes of its diff), for
-    every file of any name that has hunks.
+@dataclass
+class _Block:
+    """One file's part of a patch, read line by line."""
 
-    The patch is cut into one block per file at its `diff --git` lines (a name with a line break
-    in it is quoted, so it cannot start a line). Each block's name comes from its own `---` and
-    `+++` lines, one path each, unquoted as git quotes them; unidiff reads its hunks.
+    size: int = 0
+    source: str | None = None
+    target: str | None = None
+    added: LineSet = field(default_factory=lambda: LineSet())
+    plus: int = 0
+    minus: int = 0
+    line: int = 0  # the head line the next context or added line is
+    in_hunks: bool = False
+
+    def read(self, line: bytes) -> None:
+        self.size += len(line)
+        if not self.in_hunks:
+            if line.startswith(b"--- "):
+                self.source = _path(line[4:].rstrip(b"\r\n"))
+            elif line.startswith(b"+++ "):
+                self.target = _path(line[4:].rstrip(b"\r\n"))
+            elif line.startswith(b"@@"):
+                self.in_hunks = True
+                self.hunk(line)
+            return
+        first = line[:1]
+        if first == b"+":
+            self.added.add(self.line)
+            self.line += 1
+            self.plus += 1
+        elif first == b"-":
+            self.minus += 1
+        elif first == b" ":
+            self.line += 1
+        elif first == b"@":
+            self.hunk(line)
+
+    def hunk(self, header: bytes) -> None:
+        match = _HUNK.match(header)
+        if match is None:
+            raise GitError(f"cannot read git's diff: bad hunk header {header[:80]!r}")
+        self.line = int(match.group(1))
+
+
+_HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+def _hunks(lines: Iterable[bytes]) -> tuple[dict[str, tuple[LineSet, int, int, int]], int]:
+    """(target path -> (added lines, lines added, lines removed, bytes of its diff), the patch's
+    size) for every file of any name that has hunks, reading the patch a line at a time.
+
+    The patch is one block per file, each opening with a `diff --git` line (a name with a line
+    break in it is quoted, so it cannot start a line, and hunk lines start with a space, `+`, `-`
+    or a backslash). A block's name comes from its own `---` and `+++` lines, one path each,
+    unquoted as git quotes them. Memory stays flat whatever the size of the change.
     """
-    out = {}
-    for block in _BLOCK.split(patch)[1:]:
-        source, target, body = _names(block)
-        if body:
-            out[target if target is not None else source] = _counts(body) + (len(block),)
-    return out
+    out, total, block = {}, 0, None
+    for line in lines:
+        total += len(line)
+        if line.startswith(b"diff --git "):
+            _keep(block, out)
+            block = _Block(size=len(line))
+        elif block is not None:
+            block.read(line)
+    _keep(block, out)
+    return out, total
 
 
-_BLOCK = re.compile(rb"^diff --git [^\n]*\n", re.MULTILINE)
-_HEADER = re.compile(rb"^--- (?P<source>[^\n]*)\n\+\+\+ (?P<target>[^\n]*)\n", re.MULTILINE)
-
-
-def _names(block: bytes) -> tuple[str | None, str | None, bytes]:
-    """(old path, new path, the block from its `---` line) of one file's block; no body when the
-    change has no hunks (a mode change, a pure rename, an empty file)."""
-    header = _HEADER.search(block)
-    if header is None or not block[header.end():].startswith(b"@@"):
-        return None, None, b""
-    return _path(header.group("source")), _path(header.group("target")), block[header.start():]
+def _keep(block: _Block | None, out: dict) -> None:
+    if block is not None and block.in_hunks:
+        name = block.target if block.target is not None else block.source
+        out[name] = (block.added, block.plus, block.minus, block.size)
 
 
 def _path(name: bytes) -> str | None:
@@ -125,6 +220,8 @@ def _path(name: bytes) -> str | None:
         return None
     if name.startswith(b'"') and name.endswith(b'"') and len(name) > 1:
         name = _unquote(name[1:-1])
+    if not name.startswith((b"a/", b"b/")):  # the prefixes are pinned (TEXT_DIFF): anything else is not git's
+        raise GitError(f"cannot read git's diff: unexpected file name {name[:80]!r}")
     return name[2:].decode("utf-8", "surrogateescape")
 
 
@@ -149,20 +246,8 @@ def _unquote(quoted: bytes) -> bytes:
     return bytes(out)
 
 
-def _counts(body: bytes) -> tuple[frozenset[int], int, int]:
-    from unidiff import PatchSet
-    from unidiff.errors import UnidiffParseError
-
-    try:
-        (patched,) = PatchSet(body.decode("utf-8", errors="replace"))
-    except (UnidiffParseError, ValueError) as e:
-        raise GitError(f"cannot read git's diff: {e}") from None
-    added = frozenset(line.target_line_no for hunk in patched for line in hunk if line.is_added)
-    return added, patched.added, patched.removed
-
-
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:
-    added, plus, minus, size = hunks.get(change.path or change.old_path, (frozenset(), 0, 0, 0))
+    added, plus, minus, size = hunks.get(change.path or change.old_path, (LineSet(), 0, 0, 0))
     return FileChange(change.status, change.path, change.old_path, added, plus, minus, size)
 
 

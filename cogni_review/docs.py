@@ -30,6 +30,10 @@ def page(plugin: Plugin, in_force: GateOptions | None = None, where: str = "") -
         lines += [f"In force{f' in {where}' if where else ''}:", ""]
         lines += [f"- `{name}`: {show(getattr(in_force, name))}" for name in plugin.options.model_fields]
         lines.append("")
+    if plugin.is_file_gate:
+        lines += [f"To keep a finding that is right (a fixture, a protocol constant): a comment on its line, or the "
+                  f"line above, `cogni: allow {plugin.type} -- <why this is safe>` (the reason is required); "
+                  "to change what is judged: the gate's `paths` and `exclude` options.", ""]
     lines += _examples(plugin)
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from cogni_review import suppressions
+from cogni_review.baseline import DEFAULT_PATH as BASELINE_PATH
 from cogni_review.baseline import Baseline
 from cogni_review.catalog import ResolvedGate
 from cogni_review.diff import Change
@@ -33,8 +34,9 @@ from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, NeutralReaso
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
-#: never judged: the policy itself (a spec, nested or not, names the tokens it governs)
-NEVER_SCANNED = ("**/.cogni/**", ".git/**")
+#: never judged: the policy itself (specs, rule files, the baseline name the tokens they govern);
+#: code kept under a `.cogni/` folder is judged like any other
+NEVER_SCANNED = ("**/.cogni/**/*.yaml", "**/.cogni/**/*.yml", "**/.cogni/**/*.json", ".git/**")
 SUPPRESSIONS = "suppressions"
 #: binary files by their nature, counted in one note; any other binary file is named
 MEDIA = frozenset("png jpg jpeg gif webp ico bmp tiff avif svgz pdf woff woff2 ttf otf eot zip gz tgz bz2 xz 7z "
@@ -161,6 +163,10 @@ class _GateRun:
         elif problem:
             reason = NeutralReason.TIMEOUT if self.timed_out else NeutralReason.INTERNAL_ERROR
             result = GateResult.neutral(reason, error=problem, **stats)
+        elif self.unjudged:  # never a pass while a file it selects went unjudged
+            shown = ", ".join(sorted(self.unjudged)[:3]) + (" and more" if len(self.unjudged) > 3 else "")
+            result = GateResult.neutral(NeutralReason.NOT_JUDGED, f"{len(self.unjudged)} file(s) it selects "
+                                        f"could not be judged: {shown}", **stats)
         elif layout is not None:
             result = GateResult.neutral(NeutralReason.NOTHING_JUDGED, layout.unjudged(gate), **stats)
         else:
@@ -287,6 +293,10 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
         notes += [Note(NoteKind.STALE_SUPPRESSION, f"suppression of {s.gate} suppresses nothing; remove it", s.path)
                   for s in sorted(sups.stale, key=lambda s: s.location)]
     if baseline is not None:
+        accepted_now = sum(r.baselined for r in runs)
+        if accepted_now:
+            notes.append(Note(NoteKind.BASELINE, f"the baseline accepted {accepted_now} existing finding(s); "
+                              "they are not reported", BASELINE_PATH))
         notes += _stale_baseline(baseline, matched, None if sides.change is None else scope)
     return Report(sides.mode, tuple(_in_spec_order(results, gates)), tuple(notes), fail_on_error,
                   tuple(sorted(sups.listed, key=lambda s: s.location)), policy)

@@ -15,11 +15,13 @@ import stat
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Protocol
 
 from cogni_review.errors import GitError
 
+GIT_OPTIONS = ("-c", "core.quotepath=false")
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 
@@ -39,9 +41,7 @@ class Snapshot(Protocol):
 def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
     """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotepath=false", *args], cwd=cwd, capture_output=True, check=False,
-        )
+        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=cwd, capture_output=True, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if done.returncode != 0:
@@ -80,6 +80,9 @@ class Repository:
             return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
         except GitError:
             pass
+        if not self.has_head():
+            raise GitError(f"revision {rev!r}: this repository has no commits yet; commit first, "
+                           "or judge what is staged with `cogni-review check --staged`")
         hint = "check the spelling, or fetch it (`git fetch origin <branch>`)"
         if self.is_shallow():
             hint = (
@@ -87,6 +90,26 @@ class Repository:
                 "`fetch-depth: 0`) or fetch the base commit explicitly"
             )
         raise GitError(f"revision {rev!r} is not in this repository; {hint}")
+
+    @contextmanager
+    def stream(self, *args: str) -> Iterator[Iterator[bytes]]:
+        """The output of `git args...` a line at a time (for outputs too large to hold); a
+        GitError with git's own words if it fails."""
+        try:
+            process = subprocess.Popen(["git", *GIT_OPTIONS, *args], cwd=self.root, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        with process:
+            yield iter(process.stdout)
+            process.stdout.read()  # whatever the reader left
+            detail = process.stderr.read().decode("utf-8", errors="replace").strip()
+        if process.returncode != 0:
+            raise GitError(f"git {' '.join(args)} failed: {detail or f'exit {process.returncode}'}")
+
+    def fetch(self, rev: str) -> None:
+        """Fetch one revision from origin (a commit the clone does not have)."""
+        self.run("fetch", "--quiet", "--no-tags", "origin", rev)
 
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == "true"
@@ -131,9 +154,11 @@ class Repository:
         return self.run("hash-object", "-t", "tree", os.devnull).strip()
 
     def worktree(self) -> WorkTree:
-        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        paths = sorted({p for p in out.split("\0") if p})
-        return WorkTree(self.root, paths)
+        out = self.run("ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard")
+        records = [r for r in out.split("\0") if len(r) > 2]
+        paths = sorted({r[2:] for r in records})
+        sparse = {r[2:] for r in records if r[0] == "S"}  # skip-worktree: tracked, absent by design
+        return WorkTree(self.root, paths, repo=self if sparse else None, sparse=sparse)
 
     def revision(self, rev: str) -> Revision:
         commit = self.resolve(rev)
@@ -213,6 +238,9 @@ class WorkTree:
     _paths: list[str]
     label: str = "working tree"
     skipped: dict[str, str] = field(default_factory=dict)
+    repo: Repository | None = None  # where files a sparse checkout leaves out are read from
+    sparse: set[str] = field(default_factory=set)
+    _index: dict | None = field(default=None, repr=False)
 
     @classmethod
     def walk(cls, root: Path) -> WorkTree:
@@ -227,12 +255,26 @@ class WorkTree:
     def paths(self) -> list[str]:
         return self._paths
 
+    @cached_property
+    def listed(self) -> frozenset[str]:
+        return frozenset(self._paths)
+
     def read(self, path: str) -> bytes | None:
+        if path in self.sparse and self.repo is not None:  # a sparse checkout left it out: read it from the index
+            if self._index is None:
+                self._index = self.repo.index().entries
+            entry = self._index.get(path)
+            return self.repo.read_blob(entry[1]) if entry and entry[0] not in (SYMLINK_MODE, GITLINK_MODE) else None
         full = os.path.join(self.root, path)
         try:
             mode = os.lstat(full).st_mode
-        except OSError:
-            return None  # deleted since git listed it
+        except FileNotFoundError:
+            if path in self.listed:  # git listed it, so its absence is news; anything else was never there
+                self.skipped[path] = "deleted in the working tree since git listed it"
+            return None
+        except OSError as e:
+            self.skipped[path] = f"unreadable: {e.strerror}"
+            return None
         if stat.S_ISLNK(mode):
             self.skipped[path] = "symlink"
             return None

@@ -7,7 +7,7 @@ about (`NoteKind`) are enums whose values are what every output format prints, i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -37,11 +37,18 @@ class NeutralReason(Vocabulary):
     UNIMPLEMENTED_GATE = "unimplemented_gate"  # a gate type this tool does not implement
     POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
     NOTHING_JUDGED = "nothing_judged"  # the gate's globs select no file of the repository
+    NOT_JUDGED = "not_judged"  # files the gate selects that it could not judge (a rule and unwalkable Python)
 
     @property
     def is_error(self) -> bool:
-        """The gate could not do its job: `fail_on_error` turns this into a failure."""
-        return self in (NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT)
+        """The gate broke: `fail_on_error` turns this into a failure."""
+        return self in (NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT, NeutralReason.NOT_JUDGED)
+
+    @property
+    def unjudged(self) -> bool:
+        """The gate could not judge what it should have (`--fail-on neutral` fails on these);
+        the others are structural (a change gate in an audit, another tool's gate type)."""
+        return self.is_error or self is NeutralReason.NOTHING_JUDGED
 
 
 class NoteKind(Vocabulary):
@@ -51,6 +58,7 @@ class NoteKind(Vocabulary):
     STALE_SUPPRESSION = "stale_suppression"
     STALE_BASELINE = "stale_baseline"
     SPEC_SOURCE = "spec_source"  # which spec was enforced, when it is not the obvious one
+    BASELINE = "baseline"  # how many findings the baseline accepted
     ACTIVATION = "activation"  # why no DAO gate is on, and what to declare
     GOVERNANCE_CHANGE = "governance_change"
 
@@ -224,6 +232,23 @@ class Report:
         return tuple(sorted((v for g in self.gates for v in g.violations), key=Violation.sort_key))
 
     def exit_code(self, fail_on: str = "fail") -> int:
-        """1 when a gate failed (or, with `fail_on="neutral"`, was neutral), else 0."""
-        failing = (FAIL, NEUTRAL) if fail_on == "neutral" else (FAIL,)
-        return 1 if self.status in failing else 0
+        """1 when a gate failed (or, with `fail_on="neutral"`, could not judge), else 0."""
+        if self.status == FAIL:
+            return 1
+        unjudged = any(g.status == NEUTRAL and g.neutral_reason and g.neutral_reason.unjudged for g in self.gates)
+        return 1 if fail_on == "neutral" and unjudged else 0
+
+    def summarized(self) -> Report:
+        """The report with notes of one kind and message about many files folded into one
+        note with a count (`--verbose` keeps every file's own)."""
+        groups: dict[tuple[NoteKind, str], list[Note]] = {}
+        for note in self.notes:
+            groups.setdefault((note.kind, note.message if note.path else f"\0{id(note)}"), []).append(note)
+        notes = []
+        for (kind, message), same in groups.items():
+            if len(same) == 1:
+                notes.append(same[0])
+            else:
+                shown = ", ".join(n.path for n in same[:3])
+                notes.append(Note(kind, f"{len(same)} files: {message} (e.g. {shown}; --verbose lists them)"))
+        return replace(self, notes=tuple(notes))

@@ -14,6 +14,7 @@ positions are worked out only for a file that has findings.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
@@ -131,16 +132,17 @@ class Scopes:
             self.stack.append(Scope(node.name.value, "class"))
         else:
             name = node.name.value if isinstance(node, cst.FunctionDef) else ""
-            self.stack.append(Scope(name, "function", dict.fromkeys(p.name.value for p in params(node.params))))
+            self.stack.append(Scope(name, "function", dict.fromkeys(identifier(p.name.value) for p in params(node.params))))
 
     def leave(self) -> None:
         self.stack.pop()
 
     def bind(self, name: str, value: Any) -> None:
-        self.stack[-1].names[name] = value
+        self.stack[-1].names[identifier(name)] = value
 
     def lookup(self, name: str) -> tuple[bool, Any]:
         """(bound, what is known) for a name read here; a method does not see its class body."""
+        name = identifier(name)
         for depth, scope in enumerate(reversed(self.stack)):
             if name in scope.names and not (scope.kind == "class" and depth > 0):
                 return True, scope.names[name]
@@ -199,6 +201,12 @@ def _violation(file: SourceFile, line: int, column: int, hit: Hit) -> Violation:
 
 
 def dotted_name(node: cst.CSTNode) -> str:
-    """`a.b.c` for a name or attribute chain (a call gives its callee's name); "" otherwise."""
-    return get_full_name_for_node(node) or ""
+    """`a.b.c` for a name or attribute chain (a call gives its callee's name); "" otherwise.
+    Normalized as Python normalizes identifiers (NFKC), so `ｃｒｅｄｉｔ` is `credit`."""
+    return identifier(get_full_name_for_node(node) or "")
+
+
+def identifier(name: str) -> str:
+    """A name as Python reads it: NFKC-normalized (full-width letters, ligatures...)."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
 

@@ -41,17 +41,20 @@ class Workspace:
         """Every gate of the policy: the root spec's and each nested spec's, scoped."""
         return catalog.resolve_all(chosen.specs, catalog.builtins())
 
+    def snapshot(self) -> Snapshot:
+        """The working tree: git's files (tracked and untracked, not ignored), or every file."""
+        return self.repo.worktree() if self.repo else WorkTree.walk(self.root)
+
     def current_policy(self) -> Policy:
         """The policy an audit of the working tree enforces."""
         with self._git():
-            snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
-            return policy.for_audit(self.spec, snapshot, committed=False)
+            return policy.for_audit(self.spec, self.snapshot(), committed=False)
 
     def audit(self, rev: str | None = None, *, use_baseline: bool = True) -> Report:
         """Every finding in the working tree (or the committed revision `rev`)."""
         with self._git():
             if rev is None:
-                snapshot: Snapshot = self.repo.worktree() if self.repo else WorkTree.walk(self.root)
+                snapshot = self.snapshot()
             else:
                 snapshot = self._repo().revision(rev)
             chosen = policy.for_audit(self.spec, snapshot, committed=rev is not None)
@@ -68,18 +71,43 @@ class Workspace:
         path.write_text(baseline.render(found), encoding="utf-8")
         return path, len(found)
 
-    def check(self, base: str, head: str | None = None, *, two_dot: bool = False) -> Report:
+    def check(self, base: str, head: str | None = None, *, two_dot: bool = False, fetch: bool = False) -> Report:
         """What `head` adds since its merge base with `base` (or since `base`, with two_dot),
-        judged by the policy of `base` itself: a rule that landed after the branch point applies."""
+        judged by the policy of `base` itself: a rule that landed after the branch point applies.
+        With `fetch`, a base the clone does not have is fetched from origin first."""
         repo = self._repo()
         with self._git():
             head_commit = repo.resolve(head or "HEAD")
-            policy_commit = repo.resolve(base)
+            policy_commit = self._fetched(base) if fetch else repo.resolve(base)
             since = policy_commit if two_dot else repo.merge_base(policy_commit, head_commit)
             since_snap, head_snap = repo.revision(since), repo.revision(head_commit)
             policy_snap = since_snap if since == policy_commit else repo.revision(policy_commit)
             change = diff.between(repo, since, head_commit, since_snap, head_snap)
             return self._judge(change, policy_snap, (since, head_commit))
+
+    def _fetched(self, rev: str) -> str:
+        """`rev`, fetched from origin if the clone does not have it; a GitError saying why not."""
+        repo = self._repo()
+        try:
+            return repo.resolve(rev)
+        except GitError:
+            pass
+        try:
+            repo.fetch(rev)
+        except GitError as e:
+            raise GitError(f"the base {rev} is not in this clone and origin would not give it ({e}); it was "
+                           "probably force-pushed away: judge the push against the default branch instead "
+                           "(`--base origin/<default branch>`)") from None
+        return repo.resolve(rev)
+
+    def check_pushed(self, from_ref: str | None, to_ref: str | None) -> Report:
+        """What a push sends, as a pre-push hook sees it (pre-commit passes the range as
+        PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF). Without a range (the manual stage, or a first
+        push with no history on the remote) the committed HEAD is audited: never the working
+        tree, whose untracked files are not being pushed."""
+        if from_ref and to_ref and from_ref.strip("0") and to_ref.strip("0"):
+            return self.check(from_ref, to_ref)
+        return self.audit(rev="HEAD")
 
     def check_staged(self) -> Report:
         """What the index adds to HEAD (a commit about to be made)."""

@@ -71,7 +71,8 @@ class Options(ConfinementOptions):
     def describe(self, key: str, allowed: tuple[str, ...]) -> tuple[str, str]:
         return (
             f"provider key {key} read outside the env module and its adapter (allowed only in {where(allowed)})",
-            "read the key in the env module and pass it only to its own provider adapter",
+            "read the key in the env module and pass it only to its own provider adapter; if this file is that "
+            "adapter, put it under an `adapters` folder whose path names the provider, or list it under `keys:`",
         )
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from cogni_review.diff import Change
 from cogni_review.gate import GateOptions
-from cogni_review.model import GateResult
+from cogni_review.model import GateResult, Location, Violation
 
 
 class Options(GateOptions):
@@ -23,12 +23,20 @@ class Options(GateOptions):
         "most kilobytes (1 KB = 1,024 bytes) of unified diff, measured exactly from the diff git produces"))
 
 
+HINT = ("split the change into reviewable pieces (refactor first, behaviour second), or raise the limit "
+        "in the spec's `review-limits` options if this size is routine here")
+
+
 def judge(change: Change, options: Options) -> GateResult:
     files, size = len(change.files), change.diff_bytes
-    kb = size / 1024
     stats = {"changed_files": files, "total_diff_bytes": size, "lines_changed": change.lines_changed}
+    over = []
     if files > options.max_changed_files:
-        return GateResult.failed(f"{files} files changed; limit {options.max_changed_files}", **stats)
+        over.append((f"{files} files", f"{files} files changed; limit {options.max_changed_files}"))
     if size > options.max_total_diff_kb * 1024:
-        return GateResult.failed(f"{kb:.1f} KB of diff; limit {options.max_total_diff_kb:g} KB", **stats)
-    return GateResult.passed(**stats)
+        over.append((f"{size / 1024:.1f} KB", f"{size / 1024:.1f} KB of diff; limit {options.max_total_diff_kb:g} KB"))
+    if not over:
+        return GateResult.passed(**stats)
+    found = [Violation(Location("", 0, 0), token, f"the change is too large to review well: {said}", HINT)
+             for token, said in over]
+    return GateResult.failed("; ".join(said for _, said in over), *found, **stats)

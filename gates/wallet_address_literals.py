@@ -28,7 +28,8 @@ from cogni_review.source import SourceFile
 
 ADDRESS = r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z_$])"
 PATTERN = re.compile(ADDRESS)
-HINT = "read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it"
+HINT = ("read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it; "
+        "a protocol constant (a token or burn address) goes in the gate's `allow:`")
 
 
 class Options(FileGateOptions):

@@ -46,7 +46,8 @@ class Options(ConfinementOptions):
     def describe(self, reason: str, allowed: tuple[str, ...]) -> tuple[str, str]:
         return (
             f"payment reason {reason!r} outside its approved rails (allowed only in {where(allowed)})",
-            "import the reason constant from the shared constants module and mint only through the approved settlement service",
+            "import the reason constant from the shared constants module and mint only through the approved "
+            "settlement service; if this file is a rail, add it to the reason's globs under `reasons:`",
         )
 
 

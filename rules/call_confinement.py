@@ -56,13 +56,15 @@ class CallConfinement(rule.Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = node.func.attr if isinstance(node.func, cst.Attribute) else node.func
-        if isinstance(callee, cst.Name) and callee.value in self.confined:
+        name = rule.identifier(callee.value) if isinstance(callee, cst.Name) else ""
+        if name in self.confined:
             self.not_uses.add(id(callee))
-            self.flag(node, callee.value, "called")
+            self.flag(node, name, "called")
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.confined and id(node) not in self.not_uses:
-            self.flag(node, node.value, "referenced")
+        name = rule.identifier(node.value)
+        if name in self.confined and id(node) not in self.not_uses:
+            self.flag(node, name, "referenced")
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.not_uses.add(id(node.name))

@@ -55,7 +55,7 @@ class Options(FileGateOptions):
         return re.compile(patterns, re.IGNORECASE) if patterns else None
 
     def is_money(self, name: str) -> bool:
-        return self.money is not None and self.money.match(name) is not None
+        return self.money is not None and self.money.match(rule.identifier(name)) is not None
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ PAY_GOOD = 'import { pay, treasury } from "./app";\n\nconst to = treasury;\nexpo
 REFUND_BAD = 'export async function refund(ledger) {\n  await ledger.credit({ reason: "widget_payment" });\n}\n'
 REFUND_GOOD = 'import { REFUND_REASON } from "../../shared/constants/payments";\n\nexport async function refund(ledger) {\n  await ledger.credit({ reason: REFUND_REASON });\n}\n'
 
-WALLET_FIX = "%0AFix: read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it"
+WALLET_FIX = ("%0AFix: read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it; "
+              "a protocol constant (a token or burn address) goes in the gate's `allow:`")
 PAY_ERROR = (
     "::error file=src/pay.ts,line=3,col=13,title=cogni-review%3A wallet-address-literals::"
     f"hard-coded address {A1} (no EIP-55 checksum)" + WALLET_FIX
@@ -57,6 +58,7 @@ REFUND_ERROR = (
     "::error file=src/features/ai/refund.ts,line=2,col=34,title=cogni-review%3A widget-payment-reason::"
     f"payment reason 'widget_payment' outside its approved rails (allowed only in {RAILS})"
     "%0AFix: import the reason constant from the shared constants module and mint only through the approved settlement service"
+    "; if this file is a rail, add it to the reason's globs under `reasons:`"
 )
 VIOLATIONS_TABLE = [
     "### Violations",
@@ -66,9 +68,10 @@ VIOLATIONS_TABLE = [
     "| `src/features/ai/refund.ts:2` | `widget-payment-reason` | `widget_payment` | payment reason 'widget\\_payment' outside its"
     " approved rails (allowed only in \\*\\*/src/app/api/v1/payments/credits/\\*\\*/route.ts, \\*\\*/src/features/payments/\\*\\*,"
     " \\*\\*/src/shared/constants/\\*\\* and 6 more) | import the reason constant from the shared constants module and mint only"
-    " through the approved settlement service |",
+    " through the approved settlement service; if this file is a rail, add it to the reason's globs under \\`reasons:\\` |",
     f"| `src/pay.ts:3` | `wallet-address-literals` | `{A1}` | hard-coded address {A1} (no EIP-55 checksum) |"
-    " read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it |",
+    " read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it; a protocol constant"
+    " (a token or burn address) goes in the gate's \\`allow:\\` |",
 ]
 
 
@@ -104,6 +107,7 @@ class Context:
     event: dict
     sha: str
     action_path: str
+    temp: str = ""
     steps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def value(self, expr: str) -> str:
@@ -117,6 +121,8 @@ class Context:
             return self.sha
         if expr == "github.action_path":
             return self.action_path
+        if expr == "runner.temp":
+            return self.temp
         if m := EVENT_PATH.fullmatch(expr):
             node: object = self.event
             for key in m[1].split(".")[1:]:
@@ -177,11 +183,15 @@ class Run:
         return [line for line in self.stdout.splitlines() if line.startswith("::")]
 
 
+#: what the install step would have installed: this test environment's own cogni-review
+INSTALLED = str(Path(sys.executable).parent / "cogni-review")
+
+
 def run_action(workspace: Path, event_name: str, event: dict, sha: str, tmp: Path, **inputs: str) -> Run:
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_path.write_text(json.dumps(event, indent=2), encoding="utf-8")
-    ctx = Context(input_values(inputs), event_name, json.loads(event_path.read_text()), sha, str(ROOT))
+    ctx = Context(input_values(inputs), event_name, json.loads(event_path.read_text()), sha, str(ROOT), str(tmp))
     steps = ACTION["runs"]["steps"]
     result: Run | None = None
     for index, step in enumerate(steps):
@@ -190,8 +200,9 @@ def run_action(workspace: Path, event_name: str, event: dict, sha: str, tmp: Pat
                 ctx.interpolate(value)  # every expression must still be one the harness knows
             continue
         env = {name: ctx.interpolate(value) for name, value in (step.get("env") or {}).items()}
-        if step.get("id") != "review":
-            continue  # the install step: pip-installs into the runner's Python, asserted elsewhere
+        if step.get("id") == "install":  # run for real in test_install_step_uses_its_own_virtual_environment
+            ctx.steps["install"] = {"bin": INSTALLED}
+            continue
         outputs_file, summary_file = tmp / f"output-{index}", tmp / f"summary-{index}"
         outputs_file.touch()
         summary_file.touch()
@@ -312,7 +323,7 @@ def test_action_declares_its_inputs_outputs_and_steps() -> None:
     assert steps[0] is uses[0], "Python must be set up before anything runs"
     runs = [s for s in steps if "run" in s]
     assert len(runs) + len(uses) == len(steps)
-    assert [(s.get("id"), s["shell"]) for s in runs] == [(None, "bash"), ("review", "bash")]
+    assert [(s.get("id"), s["shell"]) for s in runs] == [("install", "bash"), ("review", "bash")]
 
 
 def test_install_step_pip_installs_the_action_or_the_pinned_version(tmp_path: Path) -> None:
@@ -321,18 +332,21 @@ def test_install_step_pip_installs_the_action_or_the_pinned_version(tmp_path: Pa
     assert '"${COGNI_VERSION:-$COGNI_ACTION_PATH}"' in install["run"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake = bin_dir / "python"
-    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS_FILE"\n', encoding="utf-8")
+    fake = bin_dir / "python"  # makes a "venv" holding a copy of itself; records what pip is asked
+    fake.write_text('#!/bin/sh\nif [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; '
+                    'else printf "%s\\n" "$@" > "$ARGS_FILE"; fi\n', encoding="utf-8")
     fake.chmod(0o755)
     script = tmp_path / "install.sh"
     script.write_text(install["run"], encoding="utf-8")
 
     def installed(**inputs: str) -> list[str]:
-        ctx = Context(input_values(inputs), "push", {}, ZEROS, str(ROOT))
+        ctx = Context(input_values(inputs), "push", {}, ZEROS, str(ROOT), str(tmp_path / "runner"))
         env = {name: ctx.interpolate(value) for name, value in install["env"].items()}
-        args = tmp_path / "args"
-        run_env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", ARGS_FILE=str(args), **env)
+        args, outputs = tmp_path / "args", tmp_path / "outputs"
+        run_env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", ARGS_FILE=str(args),
+                       GITHUB_OUTPUT=str(outputs), **env)
         subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=run_env, check=True)
+        assert read_outputs(outputs)["bin"] == f"{tmp_path}/runner/cogni-review-venv/bin/cogni-review"
         return args.read_text(encoding="utf-8").splitlines()
 
     pip = ["-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
@@ -363,7 +377,7 @@ def test_pull_request_fails_on_exactly_its_own_lines(pr: PullRequest, tmp_path: 
     assert run.step_outputs == {"status": "fail", "violations": "2", "sarif-file": ""}
     assert run.outputs == {"status": "fail", "violations": "2", "sarif-file": ""}
     lines = run.summary.splitlines()
-    assert lines[:3] == ["## :x: cogni-review: FAIL", "", "2 violations in 2 gates (check mode)."]
+    assert lines[:3] == ["## :x: cogni-review: FAIL", "", "2 gates failed with 2 violations (check mode)."]
     gates = lines[lines.index("### Gates"):lines.index("### Violations")]
     assert [re.sub(r"\| \d+ \| (?=[A-Z])", "| ms | ", row) for row in gates] == [
         "### Gates",
@@ -385,7 +399,7 @@ def test_pull_request_fixed_passes(repo, tmp_path: Path) -> None:
     run = run_action(repo.root, "pull_request", pull_request_event(pr.fork_point, head, merge), merge, tmp_path)
     assert (run.code, run.stderr, run.annotations) == (0, "", [])
     assert run.outputs == {"status": "pass", "violations": "0", "sarif-file": ""}
-    assert run.summary.splitlines()[:3] == ["## :white_check_mark: cogni-review: PASS", "", "0 violations in 0 gates (check mode)."]
+    assert run.summary.splitlines()[:3] == ["## :white_check_mark: cogni-review: PASS", "", "2 passed (check mode)."]
 
 
 @pytest.fixture
@@ -405,7 +419,7 @@ def test_push_judges_only_the_pushed_range(pushed, tmp_path: Path) -> None:
     assert run.code == 1, run.stderr
     assert run.annotations == [PAY_ERROR]  # not src/legacy.ts, which was on main before the push
     assert run.outputs == {"status": "fail", "violations": "1", "sarif-file": ""}
-    assert run.summary.splitlines()[2] == "1 violation in 1 gate (check mode)."
+    assert run.summary.splitlines()[2] == "1 gate failed with 1 violation, 1 passed (check mode)."
 
 
 def test_merge_queue_judges_the_group_against_its_base(pushed, tmp_path: Path) -> None:
@@ -418,18 +432,50 @@ def test_merge_queue_judges_the_group_against_its_base(pushed, tmp_path: Path) -
     assert run.outputs == {"status": "fail", "violations": "1", "sarif-file": ""}
 
 
-@pytest.mark.parametrize("event_name", ["push-new-branch", "workflow_dispatch"])
-def test_new_branch_push_and_manual_run_audit_the_whole_repository(pushed, tmp_path: Path, event_name: str) -> None:
+def test_a_push_that_creates_a_branch_is_judged_against_the_default_branch(pushed, tmp_path: Path) -> None:
+    """`before` is all zeros: the branch is new, so what it adds to the default branch is judged
+    (from their merge base), not the whole repository."""
+    repo, before, after = pushed
+    repo.git("update-ref", "refs/remotes/origin/main", before)  # what the clone knows of the default branch
+    run = run_action(repo.root, "push", push_event(ZEROS, after, "refs/heads/feature/pay"), after, tmp_path)
+    assert run.code == 1, run.stderr
+    assert run.annotations == [PAY_ERROR]  # not src/legacy.ts, which the default branch already had
+    assert run.summary.splitlines()[2] == "1 gate failed with 1 violation, 1 passed (check mode)."
+
+
+def test_a_manual_run_audits_the_whole_repository(pushed, tmp_path: Path) -> None:
     repo, _, after = pushed
-    if event_name == "workflow_dispatch":
-        event = load_event("workflow_dispatch")
-    else:
-        event_name, event = "push", push_event(ZEROS, after, "refs/heads/feature/pay")
-    run = run_action(repo.root, event_name, event, after, tmp_path)
+    run = run_action(repo.root, "workflow_dispatch", load_event("workflow_dispatch"), after, tmp_path)
     assert run.code == 1, run.stderr
     assert run.annotations == [LEGACY_ERROR, PAY_ERROR]
     assert run.outputs == {"status": "fail", "violations": "2", "sarif-file": ""}
-    assert run.summary.splitlines()[2] == "2 violations in 1 gate (audit mode)."
+    assert run.summary.splitlines()[2] == "1 gate failed with 2 violations, 1 passed (audit mode)."
+
+
+def test_a_force_push_fetches_the_commit_it_replaced(pushed, tmp_path: Path) -> None:
+    """The commit before a force-push is not in a fresh clone; the action fetches it from origin."""
+    repo, before, after = pushed
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--single-branch", f"file://{repo.root}", str(clone)], check=True, capture_output=True)
+    repo.git("checkout", "-q", "-b", "rewritten", before)  # the branch as it was before the force-push
+    replaced = repo.commit("rewritten away", **{"NOTES.md": "gone\n"})
+    repo.git("checkout", "-q", "main")  # origin still serves it; the single-branch clone never saw it
+    run = run_action(clone, "push", push_event(replaced, after), after, tmp_path / "runner")
+    assert run.code == 1, run.stderr
+    assert run.annotations == [PAY_ERROR]
+
+
+def test_a_force_push_whose_old_commit_is_gone_fails_visibly(pushed, tmp_path: Path) -> None:
+    repo, _, after = pushed
+    gone = "1234567890abcdef1234567890abcdef12345678"
+    run = run_action(repo.root, "push", push_event(gone, after), after, tmp_path)
+    assert run.code == 2
+    assert run.outputs["status"] == "error"
+    (annotation,) = run.annotations
+    assert annotation.startswith("::error title=cogni-review could not run::the base 1234567890abcdef")
+    assert "force-pushed away" in annotation
+    assert "## :x: cogni-review could not run" in run.summary
+    assert "judge the push against the default branch" in run.summary
 
 
 def test_sarif_file_is_written_and_named_in_the_outputs(pr: PullRequest, tmp_path: Path) -> None:
@@ -443,16 +489,48 @@ def test_sarif_file_is_written_and_named_in_the_outputs(pr: PullRequest, tmp_pat
     assert results == [("widget-payment-reason", "src/features/ai/refund.ts", 2), ("wallet-address-literals", "src/pay.ts", 3)]
 
 
-NEUTRAL_SPEC = SPEC + "gates:\n  - type: ai-rule\n    with: {rule_file: goals.yaml}\n"
+OTHER_TOOL_SPEC = SPEC + "gates:\n  - type: commit-policy\n"
+UNJUDGED_SPEC = SPEC + "gates:\n  - type: wallet-address-literals\n    with: {paths: [\"web/**\"]}\n"
 
 
-@pytest.mark.parametrize(("fail_on", "code"), [("fail", 0), ("neutral", 1)])
-def test_fail_on_neutral_fails_an_unimplemented_gate(repo, tmp_path: Path, fail_on: str, code: int) -> None:
-    pr = open_pull_request(repo, {"src/pay.ts": PAY_GOOD}, spec=NEUTRAL_SPEC)
+@pytest.mark.parametrize(
+    ("spec", "fail_on", "code", "annotation"),
+    [
+        pytest.param(OTHER_TOOL_SPEC, "fail", 0, "commit-policy: neutral (unimplemented_gate)", id="other-tool-fail"),
+        pytest.param(OTHER_TOOL_SPEC, "neutral", 0, "commit-policy: neutral (unimplemented_gate)", id="other-tool-neutral"),
+        pytest.param(UNJUDGED_SPEC, "fail", 0, "wallet-address-literals: neutral (nothing_judged)", id="unjudged-fail"),
+        pytest.param(UNJUDGED_SPEC, "neutral", 1, "wallet-address-literals: neutral (nothing_judged)", id="unjudged-neutral"),
+    ],
+)
+def test_fail_on_neutral_fails_only_a_gate_that_could_not_judge(repo, tmp_path: Path, spec: str, fail_on: str,
+                                                                 code: int, annotation: str) -> None:
+    """A gate type another tool implements is structural; a gate that judged nothing is not."""
+    pr = open_pull_request(repo, {"src/pay.ts": PAY_GOOD}, spec=spec)
     run = run_action(repo.root, "pull_request", pr.event(), pr.merge, tmp_path, **{"fail-on": fail_on})
     assert (run.code, run.stderr) == (code, "")
-    assert run.outputs == {"status": "neutral", "violations": "0", "sarif-file": ""}
-    assert run.annotations == ["::notice title=cogni-review%3A ai-rule::ai-rule: neutral (unimplemented_gate)"]
+    assert run.outputs["status"] == "neutral"
+    assert any(a.endswith(f"::{annotation}") for a in run.annotations), run.annotations
+
+
+def test_install_step_uses_its_own_virtual_environment(tmp_path: Path) -> None:
+    """The install step, run as a runner would: the gate lands in a venv under the runner's
+    temporary folder, the job's Python is left as it was, and the review step is handed its path."""
+    step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "install")
+    ctx = Context(input_values({}), "push", {}, "0" * 40, str(ROOT), str(tmp_path))
+    env = {name: ctx.interpolate(value) for name, value in step["env"].items()}
+    outputs = tmp_path / "output"
+    outputs.touch()
+    script = tmp_path / "install.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    job_python = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True).stdout
+    process_env = {**os.environ, **env, "GITHUB_OUTPUT": str(outputs), "PIP_NO_DEPS": "1",
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=process_env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    installed = read_outputs(outputs)["bin"]
+    assert installed == f"{tmp_path}/cogni-review-venv/bin/cogni-review" and Path(installed).is_file()
+    assert subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True).stdout == job_python
 
 
 def test_pull_request_cannot_remove_its_own_gate(repo, tmp_path: Path) -> None:
@@ -473,8 +551,9 @@ def test_shallow_clone_says_to_fetch_the_history(pr: PullRequest, tmp_path: Path
     subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "feature/pay", f"file://{pr.repo.root}", str(shallow)],
                    check=True, capture_output=True)
     run = run_action(shallow, "pull_request", pr.event(), pr.head, tmp_path / "runner")
-    assert (run.code, run.stdout, run.step_outputs, run.outputs["status"]) == (2, "", {}, "")
-    assert run.stderr == (
-        f"cogni-review: revision '{pr.fork_point}' is not in this repository; this is a shallow clone: "
-        "fetch the full history (actions/checkout with `fetch-depth: 0`) or fetch the base commit explicitly\n"
-    )
+    message = (f"revision '{pr.fork_point}' is not in this repository; this is a shallow clone: "
+               "fetch the full history (actions/checkout with `fetch-depth: 0`) or fetch the base commit explicitly")
+    assert (run.code, run.stderr) == (2, f"cogni-review: {message}\n")
+    assert run.annotations == [f"::error title=cogni-review could not run::{message}"]
+    assert run.outputs["status"] == "error"
+    assert "- check out the full history: `actions/checkout` with `fetch-depth: 0`" in run.summary.splitlines()

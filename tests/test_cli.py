@@ -29,7 +29,7 @@ def project(repo):
 def test_audit_clean_repo_passes_with_neutral_gates(project, run_cli) -> None:
     code, out, err = run_cli("audit", "--repo", str(project.root))
     assert (code, err) == (0, "")
-    assert out.splitlines()[-1] == "cogni-review: NEUTRAL — 0 violations in 0 gates"
+    assert out.splitlines()[-1] == "cogni-review: NEUTRAL — 2 passed, 2 neutral"
     assert "ai-rule: neutral (unimplemented_gate)" in out
 
 
@@ -46,13 +46,17 @@ def test_json_shape(project, run_cli) -> None:
     doc = json.loads(out)
     (wallet,) = [g for g in doc["gates"] if g["type"] == "wallet-address-literals"]
     (v,) = wallet["violations"]
-    assert (code, doc["version"], doc["status"], wallet["status"]) == (1, 1, "fail", "fail")
+    assert (code, doc["version"], doc["status"], wallet["status"]) == (1, 2, "fail", "fail")
     assert {k: v[k] for k in ("path", "line", "column", "token")} == {"path": "src/pay.ts", "line": 1, "column": 13, "token": A1}
     assert len(v["fingerprint"]) == 16
 
 
-def test_fail_on_neutral(project, run_cli) -> None:
-    assert run_cli("audit", "--repo", str(project.root), "--fail-on", "neutral")[0] == 1
+def test_fail_on_neutral_fails_only_when_a_gate_could_not_judge(project, run_cli) -> None:
+    assert run_cli("audit", "--repo", str(project.root), "--fail-on", "neutral")[0] == 0  # review-limits: no change
+    project.write(".cogni/repo-spec.yaml", "payments_in: {widget: {}}\ngates:\n  - type: wallet-address-literals\n"
+                                           "    with: {paths: [web/**]}\n")
+    assert run_cli("audit", "--repo", str(project.root))[0] == 0
+    assert run_cli("audit", "--repo", str(project.root), "--fail-on", "neutral")[0] == 1  # nothing_judged
 
 
 def test_sarif_file_and_github_summary(project, run_cli, tmp_path, monkeypatch) -> None:

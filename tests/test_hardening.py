@@ -133,7 +133,11 @@ def test_baseline_is_stable_accepts_old_findings_and_shrinks(project, run_cli) -
     project.write("src/b.ts", "x(CREDITS)\n")
     report = audit(project)
     assert found(report) == [("wallet-address-literals", "src/a.ts", 5, A1)]
-    assert [(n.kind, n.path) for n in report.notes] == [("stale_baseline", "src/b.ts")]
+    assert [(n.kind, n.path, n.message) for n in report.notes] == [
+        ("baseline", ".cogni/baseline.json", "the baseline accepted 2 existing finding(s); they are not reported"),
+        ("stale_baseline", "src/b.ts", "baseline entry for widget-payment-reason 'credits_purchase' matches nothing; "
+                                      "run `cogni-review baseline` to shrink it"),
+    ]
 
 
 def test_a_change_cannot_baseline_its_own_new_violation(project) -> None:

@@ -35,12 +35,15 @@ payments_in:
 """
 PAY_BAD = f'import {{ pay }} from "./app";\nconst to = "{A1}";\nexport const send = (n: number) => pay(to, n);\n'
 PAY_GOOD = 'import { pay, treasury } from "./app";\nconst to = treasury;\nexport const send = (n: number) => pay(to, n);\n'
-WALLET_FIX = "read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it"
+WALLET_FIX = ("read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it; "
+              "a protocol constant (a token or burn address) goes in the gate's `allow:`")
 PAY_FINDING = f"src/pay.ts:2:13: wallet-address-literals hard-coded address {A1} (no EIP-55 checksum)"
 LEGACY_FINDING = f"src/legacy.ts:1:21: wallet-address-literals hard-coded address {A2} (valid EIP-55 checksum)"
 GATE_LINES = [
     "wallet-address-literals: fail — 1 violation, N ms",
     f"  fix: {WALLET_FIX}",
+    "  or, where it is right to keep: `cogni: allow wallet-address-literals -- <reason>` in a comment on the line "
+    "or the line above (`cogni-review explain` shows the options)",
     "widget-payment-reason: pass — 0 violations, N ms",
 ]
 
@@ -117,10 +120,10 @@ def test_commit_with_an_address_is_refused_then_the_fix_goes_through(hooked) -> 
     report = hook_report(refused.stdout + refused.stderr, "cogni-review (staged change)")
     assert report == [
         "cogni-review (staged change)".ljust(79 - len("Failed"), ".") + "Failed", "- hook id: cogni-review", "- exit code: 1",
-        PAY_FINDING, *GATE_LINES, "cogni-review: FAIL — 1 violation in 1 gate",
+        PAY_FINDING, *GATE_LINES, "cogni-review: FAIL — 1 gate failed with 1 violation, 1 passed",
     ]
     assert "src/legacy.ts" not in refused.stdout + refused.stderr  # judged: the staged change only
-    assert "(whole-repository audit)" not in refused.stdout + refused.stderr  # not a pre-commit stage hook
+    assert "(what a push sends)" not in refused.stdout + refused.stderr  # not a pre-commit stage hook
 
     repo.write("src/pay.ts", PAY_GOOD)
     repo.git("add", "src/pay.ts")
@@ -132,14 +135,39 @@ def test_commit_with_an_address_is_refused_then_the_fix_goes_through(hooked) -> 
     assert repo.git("show", "HEAD:src/pay.ts") == PAY_GOOD
 
 
-def test_audit_hook_runs_in_the_manual_stage(hooked) -> None:
+def test_audit_hook_audits_the_committed_head_in_the_manual_stage(hooked) -> None:
     repo, env = hooked
+    repo.write("src/scratch.ts", f'const to = "{A1}";\n')  # untracked: not committed, not judged
     done = precommit(repo, env, "run", "cogni-review-audit", "--hook-stage", "manual")
+    (repo.root / "src" / "scratch.ts").unlink()
     assert done.returncode == 1, done.stdout + done.stderr
-    assert hook_report(done.stdout, "cogni-review (whole-repository audit)") == [
-        "cogni-review (whole-repository audit)".ljust(79 - len("Failed"), ".") + "Failed", "- hook id: cogni-review-audit", "- exit code: 1",
-        LEGACY_FINDING, *GATE_LINES, "cogni-review: FAIL — 1 violation in 1 gate",
+    assert hook_report(done.stdout, "cogni-review (what a push sends)") == [
+        "cogni-review (what a push sends)".ljust(79 - len("Failed"), ".") + "Failed", "- hook id: cogni-review-audit", "- exit code: 1",
+        LEGACY_FINDING, *GATE_LINES, "cogni-review: FAIL — 1 gate failed with 1 violation, 1 passed",
     ]
     # not part of the commit stage: `pre-commit run` with the default stage skips it
     skipped = precommit(repo, env, "run", "cogni-review-audit")
     assert (skipped.returncode, skipped.stdout.splitlines()) == (1, ["No hook with id `cogni-review-audit` in stage `pre-commit`"])
+
+
+def test_pre_push_judges_what_the_push_sends(hooked, tmp_path) -> None:
+    """pre-commit hands the pushed range to the hook (PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF): the
+    commits being pushed are judged, not main's older findings, not untracked files."""
+    repo, env = hooked
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    assert git(repo, env, "remote", "add", "origin", str(remote)).returncode == 0
+    assert git(repo, env, "push", "-q", "--no-verify", "origin", "HEAD:refs/heads/main").returncode == 0
+    installed = precommit(repo, env, "install", "-t", "pre-push")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    repo.write("src/scratch.ts", f'const to = "{A1}";\n')  # untracked: not being pushed
+    repo.write("src/pay.ts", PAY_BAD)
+    repo.git("add", "src/pay.ts")
+    assert git(repo, env, "commit", "-q", "--no-verify", "-m", "pay").returncode == 0
+    refused = git(repo, env, "push", "origin", "HEAD:refs/heads/main")
+    (repo.root / "src" / "scratch.ts").unlink()
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    report = hook_report(output, "cogni-review (what a push sends)")
+    assert report[3:4] == [PAY_FINDING]
+    assert "src/legacy.ts" not in output and "src/scratch.ts" not in output

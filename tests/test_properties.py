@@ -80,7 +80,7 @@ DIFF_LINE = st.one_of(
 def test_random_diffs_parse_or_raise_a_clear_error(lines) -> None:
     patch = "\n".join(lines).encode("utf-8", errors="surrogatepass")
     try:
-        diff._hunks(patch)
+        diff._hunks(patch.splitlines(keepends=True))
     except GitError as e:
         assert str(e).startswith("cannot read git's diff")
 

@@ -120,16 +120,16 @@ def test_text_shows_effective_status_and_error() -> None:
     assert text.render(timed_out_report()) == (
         "limits: fail (timeout) — 0 violations, 0 ms\n"
         "  error: gave up after 30 s\n"
-        "cogni-review: FAIL — 0 violations in 0 gates\n"
+        "cogni-review: FAIL — 1 gate failed with 0 violations\n"
     )
 
 
 @pytest.mark.parametrize(
     "report, expected",
     [
-        pytest.param(EMPTY, "cogni-review: PASS — 0 violations in 0 gates\n", id="empty"),
+        pytest.param(EMPTY, "cogni-review: PASS — no gates ran\n", id="empty"),
         pytest.param(ALL_PASS, "limits: pass — 0 violations, 1 ms\n"
-                     "cogni-review: PASS — 0 violations in 0 gates\n", id="all-pass"),
+                     "cogni-review: PASS — 1 passed\n", id="all-pass"),
     ],
 )
 def test_text_passing(report: Report, expected: str) -> None:
@@ -142,7 +142,7 @@ def test_text_passing(report: Report, expected: str) -> None:
 def test_json_has_exact_keys_and_values() -> None:
     doc = json.loads(json_.render(sample_report()))
     assert list(doc) == ["version", "status", "mode", "gates", "notes"]
-    assert (doc["version"], doc["status"], doc["mode"]) == (1, FAIL, "check")
+    assert (doc["version"], doc["status"], doc["mode"]) == (2, FAIL, "check")
     wallet, license_ = doc["gates"]
     keys = ["id", "type", "status", "neutral_reason", "message", "description", "spec", "duration_ms", "stats", "violations"]
     assert list(wallet) == list(license_) == keys
@@ -164,7 +164,7 @@ def test_json_gate_status_is_effective_and_error_included() -> None:
 
 def test_json_empty() -> None:
     doc = json.loads(json_.render(EMPTY))
-    assert doc == {"version": 1, "status": PASS, "mode": "audit", "gates": [], "notes": []}
+    assert doc == {"version": 2, "status": PASS, "mode": "audit", "gates": [], "notes": []}
 
 
 # github annotations
@@ -239,7 +239,7 @@ def test_github_passing_has_no_annotations(report: Report) -> None:
 def test_summary_empty() -> None:
     assert github.render_summary(EMPTY) == (
         "## :white_check_mark: cogni-review: PASS\n\n"
-        "0 violations in 0 gates (audit mode).\n\n"
+        "no gates ran (audit mode).\n\n"
         "No gates ran.\n"
     )
 

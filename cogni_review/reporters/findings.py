@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import FAIL, GateResult, Report, Violation
+from ..model import FAIL, NEUTRAL, PASS, GateResult, Report, Violation
 
 Finding = tuple[GateResult, Violation]
 
@@ -30,9 +30,21 @@ def plural(count: int, word: str) -> str:
 
 
 def tally(report: Report) -> str:
-    """`3 violations in 1 gate`: how many violations, and how many gates reported them."""
-    reporting = sum(1 for gate in report.gates if gate.violations)
-    return f"{plural(len(report.violations), 'violation')} in {plural(reporting, 'gate')}"
+    """`2 gates failed with 3 violations, 5 passed, 1 neutral`: the gates by their effective
+    status, and the violations of the gates that failed."""
+    by_status: dict[str, list[GateResult]] = {FAIL: [], PASS: [], NEUTRAL: []}
+    for gate in report.gates:
+        by_status[report.effective_status(gate)].append(gate)
+    failed = by_status[FAIL]
+    parts = []
+    if failed:
+        found = sum(len(g.violations) for g in failed)
+        parts.append(f"{plural(len(failed), 'gate')} failed with {plural(found, 'violation')}")
+    if by_status[PASS]:
+        parts.append(f"{len(by_status[PASS])} passed")
+    if by_status[NEUTRAL]:
+        parts.append(f"{len(by_status[NEUTRAL])} neutral")
+    return ", ".join(parts) or "no gates ran"
 
 
 def gate_status(report: Report, gate: GateResult) -> str:

@@ -24,7 +24,7 @@ def render(report: Report) -> str:
 
 def violation_command(report: Report, gate: GateResult, v: Violation) -> str:
     kind = "error" if report.effective_status(gate) == FAIL else "warning"
-    where = {"file": v.path, "line": v.line, "col": v.column}
+    where = {"file": v.path, "line": v.line, "col": v.column} if v.path else {}  # a finding about the whole change
     message = f"{v.message}\nFix: {v.hint}" if v.hint else v.message
     return command(kind, {**where, "title": f"cogni-review: {gate.type}"}, message)
 
@@ -61,6 +61,28 @@ def escape_data(value: str) -> str:
 
 def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_failure(message: str, code: int) -> str:
+    """The job summary of a run that could not judge: what went wrong, and how to fix it."""
+    what = "a usage, spec or git error" if code == 2 else "an internal error"
+    lines = [f"## {ICONS['fail']} cogni-review could not run", "", f"It stopped with {what} (exit {code}); "
+             "nothing was judged, so this check must not count as a pass.", "", "```", message, "```", ""]
+    fixes = [fix for cue, fix in FAILURE_FIXES if cue in message]
+    if fixes:
+        lines += ["**How to fix:**", "", *[f"- {fix}" for fix in fixes], ""]
+    return "\n".join(lines)
+
+
+#: what a failure message says -> what to do about it
+FAILURE_FIXES = (
+    ("shallow clone", "check out the full history: `actions/checkout` with `fetch-depth: 0`"),
+    ("is not in this repository", "fetch the base (`fetch-depth: 0`, or `git fetch origin <base>`)"),
+    ("force-pushed away", "judge the push against the default branch (`base: origin/<default branch>`)"),
+    ("no commits yet", "commit first; a repository with no commits has nothing to compare"),
+    ("repo-spec.yaml", "fix the spec at the line named above; `cogni-review validate-spec` checks it locally"),
+    ("internal error", "rerun with `--debug` and report the traceback"),
+)
 
 
 def render_summary(report: Report) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import GateResult, Note, Report, Violation
 
-VERSION = 1
+VERSION = 2  # 2: snake_case note kinds, `spec` and `policy_diff` on gates
 
 
 def render(report: Report) -> str:

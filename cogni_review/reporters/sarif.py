@@ -68,7 +68,7 @@ def result(report: Report, gate: GateResult, v: Violation, rule_index: int) -> d
         "ruleIndex": rule_index,
         "level": "error" if report.effective_status(gate) == FAIL else "warning",
         "message": {"text": v.message},
-        "locations": [location(v.path, region(v))],
+        "locations": [location(v.path, region(v))] if v.path else [],  # a finding about the whole change
         "partialFingerprints": {FINGERPRINT: v.fingerprint},
         "properties": {"gate": gate.id, "token": v.token},
     }
