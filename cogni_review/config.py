@@ -20,6 +20,7 @@ from cogni_review.yamlsource import Document
 
 DEFAULT_SPEC = ".cogni/repo-spec.yaml"
 ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
+LLM_PROXY = "llm_proxy"
 
 
 class Lenient(BaseModel):
@@ -122,13 +123,14 @@ class Spec(Lenient):
         return found
 
     def provider_keys(self) -> dict[str, str]:
-        """Sensitive env var name -> the adapter name it belongs to, as the spec declares them."""
+        """Sensitive env var name -> whose it is, as the spec declares them: a provider's name, or
+        `llm_proxy` for the proxy's master key."""
         keys: dict[str, str] = {}
         for name, provider in (self.providers or {}).items():
             if provider and provider.api_key_env:
                 keys[provider.api_key_env] = str(name)
         if self.llm_proxy and self.llm_proxy.master_key_env:
-            keys.setdefault(self.llm_proxy.master_key_env, "litellm")
+            keys.setdefault(self.llm_proxy.master_key_env, LLM_PROXY)
         return keys
 
 

@@ -167,6 +167,9 @@ class _GateRun:
             shown = ", ".join(sorted(self.unjudged)[:3]) + (" and more" if len(self.unjudged) > 3 else "")
             result = GateResult.neutral(NeutralReason.NOT_JUDGED, f"{len(self.unjudged)} file(s) it selects "
                                         f"could not be judged: {shown}", **stats)
+        elif layout is not None and not layout.has_code(gate.folder):  # a node that is only a spec
+            result = GateResult.passed(f"nothing to judge: no source code under {gate.folder or 'the repository'}",
+                                       **stats)
         elif layout is not None:
             result = GateResult.neutral(NeutralReason.NOTHING_JUDGED, layout.unjudged(gate), **stats)
         else:

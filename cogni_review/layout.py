@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from cogni_review.regions import language_of
+
+CODE_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "sql", "solidity"})
+
 
 class Judging(Protocol):
     id: str
@@ -40,6 +44,15 @@ class Layout:
         if gate.id not in self._judged:
             self._judged[gate.id] = any(gate.judges(path) for path in self.paths)
         return self._judged[gate.id]
+
+    def has_code(self, folder: str) -> bool:
+        """Whether any source file (of a language the gates read as code) lies under `folder`."""
+        prefix = f"{folder}/" if folder else ""
+        return any(path.startswith(prefix) for path in self.code)
+
+    @cached_property
+    def code(self) -> list[str]:
+        return [path for path in self.paths if language_of(path) in CODE_LANGUAGES]
 
     @cached_property
     def app_roots(self) -> list[str]:

@@ -23,20 +23,22 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cogni_review import globs
+from cogni_review.config import LLM_PROXY
 from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
 from cogni_review.gate import DEPLOY_PATHS, DOC_PATHS, TEST_PATHS, in_every_app, spec_of
 
 __all__ = ["Options", "activates", "candidates", "scan"]
 
 
-#: the LLM proxy's master key belongs to its adapters
-PROXY = "litellm"
+#: the LLM proxy's master key belongs to the proxy's adapters: LiteLLM's, or one named for the proxy
+PROXY = ("litellm", "llm-proxy", "llm_proxy")
 
 
-def adapter_globs(name: str) -> tuple[str, ...]:
-    """Where the adapter of provider `name` lives: code under an `adapters` folder whose path
-    names the provider (`adapters/openrouter/**`, `adapters/server/ai/openrouter.adapter.ts`)."""
-    return (f"**/adapters/**/*{name}*/**", f"**/adapters/**/*{name}*")
+def adapter_globs(owner: str) -> tuple[str, ...]:
+    """Where the adapter of a key's owner lives: code under an `adapters` folder whose path names
+    it (`adapters/openrouter/**`, `adapters/server/ai/openrouter.adapter.ts`)."""
+    names = PROXY if owner == LLM_PROXY else (owner,)
+    return tuple(g for name in names for g in (f"**/adapters/**/*{name}*/**", f"**/adapters/**/*{name}*"))
 
 
 class Options(ConfinementOptions):
@@ -47,7 +49,7 @@ class Options(ConfinementOptions):
     keys: dict[str, tuple[str, ...]] = Field({}, description=(
         "map of env var name -> adapter globs where it is also allowed; by default derived from the spec: "
         f"each `providers.<name>.api_key_env` in {', '.join(f'`{g}`' for g in adapter_globs('<name>'))}, "
-        f"and `llm_proxy.master_key_env` likewise for `{PROXY}`"))
+        f"and `llm_proxy.master_key_env` likewise for the proxy's adapters ({', '.join(f'`{n}`' for n in PROXY)})"))
 
     _governed = field_validator("keys")(governed)
     _env_globs = field_validator("env_modules")(lambda cls, patterns: globs.validate(patterns))

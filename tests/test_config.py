@@ -180,7 +180,9 @@ llm_proxy: {master_key_env: LITELLM_MASTER_KEY}
     assert all(g.implicit for g in gates.values())
     assert gates["provider-api-key-usage"].options.keys == {
         "OPENROUTER_API_KEY": ("**/adapters/**/*openrouter*/**", "**/adapters/**/*openrouter*"),
-        "LITELLM_MASTER_KEY": ("**/adapters/**/*litellm*/**", "**/adapters/**/*litellm*"),
+        "LITELLM_MASTER_KEY": ("**/adapters/**/*litellm*/**", "**/adapters/**/*litellm*",
+                               "**/adapters/**/*llm-proxy*/**", "**/adapters/**/*llm-proxy*",
+                               "**/adapters/**/*llm_proxy*/**", "**/adapters/**/*llm_proxy*"),
     }
     opted_out = spec + "gates:\n  - type: wallet-address-literals\n    enabled: false\n"
     assert sorted(g.type for g in resolve(opted_out)) == ["provider-api-key-usage", "widget-payment-reason"]

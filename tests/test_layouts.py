@@ -317,3 +317,18 @@ def test_a_nested_specs_change_gates_judge_the_part_of_the_change_under_it(repo)
     assert (gates["review_limits"].status, gates["review_limits"].stats["changed_files"]) == ("pass", 3)
     node = gates["review-limits@nodes/operator"]
     assert (node.status, node.message, node.spec) == ("fail", "2 files changed; limit 1", "nodes/operator/.cogni/repo-spec.yaml")
+
+
+def test_a_nested_spec_over_a_folder_with_no_code_passes_saying_so(repo) -> None:
+    """A node that is only a spec (and deployment files) has nothing for its gates to judge."""
+    repo.commit("monorepo", **{**MONOREPO, "nodes/hello/.cogni/repo-spec.yaml": OPERATOR_SPEC,
+                               "nodes/hello/k8s/external-secret.yaml": "- secretKey: LITELLM_MASTER_KEY\n"})
+    wallet = by_gate(audit(repo))["wallet-address-literals@nodes/hello"]
+    assert (wallet.status, wallet.message) == ("pass", "nothing to judge: no source code under nodes/hello")
+
+
+def test_the_llm_proxys_own_adapter_may_read_its_master_key(repo) -> None:
+    repo.commit("monorepo", **{**MONOREPO,
+                               f"{APP}/adapters/server/sandbox/llm-proxy-manager.ts": "LITELLM_MASTER_KEY: vars.key,\n"})
+    assert [v.path for v in audit(repo).violations if v.token == "LITELLM_MASTER_KEY"] == [
+        f"{APP}/shared/ai/model-catalog.server.ts"]
