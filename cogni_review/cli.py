@@ -65,6 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                             "without that range, audit the committed HEAD")
     check.add_argument("--fetch", action="store_true",
                        help="fetch --base from origin when the clone does not have it (a force-pushed-away commit)")
+    history = sub.add_parser("history", parents=[common],
+                             help="which commit introduced each finding, and which removed it (first-parent by default)")
+    history.add_argument("--since", metavar="REV", help="only the commits after REV (default: the whole history)")
+    history.add_argument("--all", action="store_true", help="every commit, not only the first-parent line")
+    history.add_argument("--head", default="HEAD", help="walk up to this revision (default HEAD)")
     validate = sub.add_parser("validate-spec", parents=[common], help="validate a spec; exit 0 valid, 2 invalid")
     validate.add_argument("file", nargs="?", help=f"the spec file (default {config.DEFAULT_SPEC})")
     init = sub.add_parser("init", parents=[common], help="write a commented starter spec")
@@ -151,6 +156,18 @@ def run_audit(args: argparse.Namespace) -> int:
         print(f"{len(report.suppressions)} suppression(s)")
         return 0
     return emit(report, args)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from cogni_review import history
+    from cogni_review.reporters.history import RENDERERS
+
+    workspace = Workspace.open(args.repo, args.spec)
+    report = history.walk(workspace._repo(), workspace.spec, since=args.since, every=args.all, head=args.head)
+    sys.stdout.write(RENDERERS[args.format](report))
+    if args.sarif:
+        write(Path(args.sarif), RENDERERS["sarif"](report))
+    return report.exit_code()
 
 
 def run_baseline(args: argparse.Namespace) -> int:
@@ -293,6 +310,7 @@ COMMANDS = {
     "docs": run_docs,
     "audit": run_audit,
     "baseline": run_baseline,
+    "history": run_history,
     "check": run_check,
     "validate-spec": run_validate,
     "init": run_init,

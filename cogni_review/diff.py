@@ -193,22 +193,37 @@ def _hunks(lines: Iterable[bytes]) -> tuple[dict[str, tuple[LineSet, int, int, i
     or a backslash). A block's name comes from its own `---` and `+++` lines, one path each,
     unquoted as git quotes them. Memory stays flat whatever the size of the change.
     """
-    out, total, block = {}, 0, None
+    patch = Patch()
     for line in lines:
-        total += len(line)
+        patch.feed(line)
+    return patch.files(), patch.size
+
+
+class Patch:
+    """A unified diff read a line at a time (`feed`); `files()` gives each file's hunks."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.block: _Block | None = None
+        self.done: dict[str, tuple[LineSet, int, int, int]] = {}
+
+    def feed(self, line: bytes) -> None:
+        self.size += len(line)
         if line.startswith(b"diff --git "):
-            _keep(block, out)
-            block = _Block(size=len(line))
-        elif block is not None:
-            block.read(line)
-    _keep(block, out)
-    return out, total
+            self._keep()
+            self.block = _Block(size=len(line))
+        elif self.block is not None:
+            self.block.read(line)
 
+    def files(self) -> dict[str, tuple[LineSet, int, int, int]]:
+        self._keep()
+        return self.done
 
-def _keep(block: _Block | None, out: dict) -> None:
-    if block is not None and block.in_hunks:
-        name = block.target if block.target is not None else block.source
-        out[name] = (block.added, block.plus, block.minus, block.size)
+    def _keep(self) -> None:
+        block, self.block = self.block, None
+        if block is not None and block.in_hunks:
+            name = block.target if block.target is not None else block.source
+            self.done[name] = (block.added, block.plus, block.minus, block.size)
 
 
 def _path(name: bytes) -> str | None:

@@ -29,8 +29,8 @@ from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
 from cogni_review.layout import Layout
 from cogni_review.globs import matches_any
-from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, NeutralReason, Note, NoteKind, Report,
-                                Suppression, Violation)
+from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, Location, NeutralReason, Note, NoteKind,
+                                Report, Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
@@ -60,12 +60,14 @@ class FilePair:
 @dataclass(frozen=True)
 class Sides:
     """What a run judges: the head snapshot, the base snapshot (None in an audit), the pairs, and
-    the change as a whole for change gates (None in an audit)."""
+    the change as a whole for change gates (None in an audit). `layout` answers whether a gate
+    could judge any file at head (by default, from the head snapshot's files)."""
 
     head: Snapshot
     pairs: Iterable[FilePair]
     base: Snapshot | None = None
     change: Change | None = None
+    layout: Layout | None = None
 
     @classmethod
     def of_snapshot(cls, snapshot: Snapshot) -> Sides:
@@ -104,6 +106,7 @@ class _GateRun:
     """One file gate's state during a run: what it found, how long it took, whether it broke."""
 
     gate: ResolvedGate
+    cache: dict | None = None  # (gate id, path, blob) -> what scanning it gave, across runs of one policy
     found: list[Violation] = field(default_factory=list)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
@@ -122,10 +125,26 @@ class _GateRun:
         return self.gate.judges(path)
 
     def scan(self, file: SourceFile | None) -> list[Violation]:
-        """The gate's findings in one file. A file the gate crashes on is recorded and the gate
-        goes on with the others, so one strange file cannot hide the findings of the rest."""
+        """The gate's findings in one file, judged once per blob when a cache is kept. A file
+        the gate crashes on is recorded and the gate goes on with the others."""
         if file is None or self.timed_out:
             return []
+        if self.cache is None or file.blob is None:
+            return self._scan(file)
+        key = (self.gate.id, file.path, file.blob)
+        if key not in self.cache:
+            errors, unjudged = len(self.errors), self.unjudged.get(file.path)
+            found = self._scan(file)
+            if self.timed_out:
+                return found
+            self.cache[key] = (found, self.errors[errors:], self.unjudged.get(file.path) if unjudged is None else None)
+        found, errors, unjudged = self.cache[key]
+        if unjudged:
+            self.unjudged[file.path] = unjudged
+        self.errors.extend(e for e in errors if e not in self.errors)
+        return found
+
+    def _scan(self, file: SourceFile) -> list[Violation]:
         if self.prefilter is not None and not self.prefilter.search(file.utf8):
             return []
         if self.seconds > self.gate.options.timeout_seconds:
@@ -196,7 +215,7 @@ class _Reader:
         data = self.snapshot.read(path)
         if data is None:
             return None
-        file = SourceFile(path, data)
+        file = SourceFile(path, data, self.snapshot.blob_id(path))
         if file.is_binary:
             self.binary.append(path)
             return None
@@ -254,9 +273,14 @@ class _Suppressions:
 
 
 def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = None,
-        fail_on_error: bool = False, policy: str = "") -> Report:
-    """Judge `sides` with `gates`: the findings at head beyond the base's and the baseline's."""
-    runs = [_GateRun(g) for g in gates if g.plugin and g.plugin.is_file_gate]
+        fail_on_error: bool = False, policy: str = "", cache: dict | None = None,
+        removed: list[Violation] | None = None) -> Report:
+    """Judge `sides` with `gates`: the findings at head beyond the base's and the baseline's.
+
+    `cache` (kept by the caller for one policy) remembers what each gate found in each blob, so a
+    blob is never judged twice; `removed`, when given, collects the base's findings the head no
+    longer has (under the head's path when a file moved)."""
+    runs = [_GateRun(g, cache) for g in gates if g.plugin and g.plugin.is_file_gate]
     sups = _Suppressions({g.type for g in gates} | {g.id for g in gates})
     accepted = baseline.by_path() if baseline is not None else {}
     head_reader, base_reader = _Reader(sides.head), _Reader(sides.base)
@@ -269,7 +293,7 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
             continue  # no gate judges this file: not even read
         head = head_reader.read(pair.path) if any(at_head for _, at_head, _ in judging) else None
         base = base_reader.read(pair.old_path) if any(at_base for _, _, at_base in judging) else None
-        head_sups, base_sups = suppressions.find(head), suppressions.find(base)
+        head_sups, base_sups = _suppressions(head, cache), _suppressions(base, cache)
         used: set[Suppression] = set()
         for run, at_head, at_base in judging:
             run.selected += at_head
@@ -284,10 +308,12 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
                 run.baselined += len(new) - len(kept)
                 new = kept
             run.found.extend(new)
+            if removed is not None:
+                removed.extend(_gone(after, before, pair))
             sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
         sups.judge(pair, head_sups, base_sups, used)
         head_reader.after(head)
-    layout = Layout.of(sides.head)
+    layout = sides.layout or Layout.of(sides.head)
     results = [r.result(layout if not r.selected and not layout.judged_by(r.gate) else None) for r in runs]
     results.append(_suppression_result(sups, stale_fails=sides.change is not None))
     results += [_change_gate(g, sides.change) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
@@ -329,6 +355,23 @@ def _new_findings(after: list[Violation], before: list[Violation], pair: FilePai
     added = pair.added_lines
     ranked = sorted(after, key=lambda v: (added is not None and v.line in added, v.line, v.column))
     return sorted(introduced(ranked, counts, key=lambda v: v.key), key=Violation.sort_key)
+
+
+def _suppressions(file: SourceFile | None, cache: dict | None) -> tuple[Suppression, ...]:
+    if file is None or cache is None or file.blob is None:
+        return suppressions.find(file)
+    key = (SUPPRESSIONS, file.path, file.blob)
+    if key not in cache:
+        cache[key] = suppressions.find(file)
+    return cache[key]
+
+
+def _gone(after: list[Violation], before: list[Violation], pair: FilePair) -> list[Violation]:
+    """Base findings beyond the head's count for the same content key (keyed under the head's
+    path when the file moved; under its old path when it was deleted)."""
+    path = pair.path or pair.old_path or ""
+    moved = [replace(v, location=Location(path, v.line, v.column)) for v in before]
+    return introduced(moved, Counter(v.key for v in after), key=lambda v: v.key)
 
 
 def _stale_baseline(baseline: Baseline, matched: Counter, scope: set[str] | None) -> list[Note]:

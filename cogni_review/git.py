@@ -37,6 +37,9 @@ class Snapshot(Protocol):
 
     def read(self, path: str) -> bytes | None: ...
 
+    def blob_id(self, path: str) -> str | None:
+        """git's object id of the file, when the snapshot knows it (a revision, the index)."""
+
 
 def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
     """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
@@ -219,6 +222,10 @@ class Revision:
     def paths(self) -> list[str]:
         return sorted(self.entries)
 
+    def blob_id(self, path: str) -> str | None:
+        entry = self.entries.get(path)
+        return entry[1] if entry else None
+
     def read(self, path: str) -> bytes | None:
         entry = self.entries.get(path)
         if entry is None:
@@ -254,6 +261,9 @@ class WorkTree:
 
     def paths(self) -> list[str]:
         return self._paths
+
+    def blob_id(self, path: str) -> str | None:
+        return None  # files on disk may differ from any object git has
 
     @cached_property
     def listed(self) -> frozenset[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from cogni_review import pytree, regions
@@ -43,6 +43,7 @@ class TokenMatch:
 class SourceFile:
     path: str  # repo-relative, forward slashes
     data: bytes
+    blob: str | None = field(default=None, compare=False)  # git's object id, when read from git
 
     @cached_property
     def is_binary(self) -> bool:

@@ -29,6 +29,9 @@ class Files:
     def read(self, path: str) -> bytes | None:
         return self.files.get(path)
 
+    def blob_id(self, path: str) -> str | None:
+        return None
+
 
 def gate_of(plugin: Plugin, options: dict | None = None) -> ResolvedGate:
     """The gate as a spec listing it with `options` (default: its examples' options) would run it."""
