@@ -14,13 +14,14 @@ that raises or runs out of time is data: a neutral result.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from cogni_review import suppressions
+from cogni_review import parallel, suppressions
 from cogni_review.baseline import DEFAULT_PATH as BASELINE_PATH
 from cogni_review.baseline import Baseline
 from cogni_review.catalog import ResolvedGate
@@ -115,6 +116,18 @@ class _GateRun:
     selected: int = 0
     scanned: int = 0
     baselined: int = 0
+
+    #: what a worker process reports of each gate's run, merged into the parent's (`add`)
+    TALLIES = ("found", "seconds", "errors", "unjudged", "timed_out", "selected", "scanned", "baselined")
+
+    def add(self, tallies: dict) -> None:
+        self.found += tallies["found"]
+        self.seconds = max(self.seconds, tallies["seconds"])  # the processes ran side by side
+        self.errors += [e for e in tallies["errors"] if e not in self.errors]
+        self.unjudged.update(tallies["unjudged"])
+        self.timed_out = self.timed_out or tallies["timed_out"]
+        for name in ("selected", "scanned", "baselined"):
+            setattr(self, name, getattr(self, name) + tallies[name])
 
     def __post_init__(self) -> None:
         hook = self.gate.plugin.candidates
@@ -272,52 +285,118 @@ class _Suppressions:
                 self.stale.append(s)
 
 
-def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = None,
-        fail_on_error: bool = False, policy: str = "", cache: dict | None = None,
-        removed: list[Violation] | None = None) -> Report:
-    """Judge `sides` with `gates`: the findings at head beyond the base's and the baseline's.
+#: at least this many files to judge before the work is shared among processes (below it, the
+#: cost of starting them outweighs what they save)
+PARALLEL_MIN = 400
 
-    `cache` (kept by the caller for one policy) remembers what each gate found in each blob, so a
-    blob is never judged twice; `removed`, when given, collects the base's findings the head no
-    longer has (under the head's path when a file moved)."""
-    runs = [_GateRun(g, cache) for g in gates if g.plugin and g.plugin.is_file_gate]
-    sups = _Suppressions({g.type for g in gates} | {g.id for g in gates})
-    accepted = baseline.by_path() if baseline is not None else {}
-    head_reader, base_reader = _Reader(sides.head), _Reader(sides.base)
-    matched: Counter = Counter()  # baseline keys matched by head findings
-    scope: set[str] = set()
-    for pair in sides.pairs:
-        scope.update(p for p in (pair.path, pair.old_path) if p)
-        judging = [(run, run.selects(pair.path), run.selects(pair.old_path)) for run in runs]
+
+@dataclass
+class _Judging:
+    """What judging some of a run's file pairs found: one per process, merged at the end."""
+
+    runs: list[_GateRun]
+    sups: _Suppressions
+    head: _Reader
+    base: _Reader
+    accepted: dict[str, Counter]
+    cache: dict | None
+    collect_removed: bool
+    matched: Counter = field(default_factory=Counter)  # baseline keys matched by head findings
+    scope: set[str] = field(default_factory=set)
+    removed: list[Violation] = field(default_factory=list)
+
+    def judge(self, pair: FilePair) -> None:
+        self.scope.update(p for p in (pair.path, pair.old_path) if p)
+        judging = [(run, run.selects(pair.path), run.selects(pair.old_path)) for run in self.runs]
         if not any(at_head or at_base for _, at_head, at_base in judging):
-            continue  # no gate judges this file: not even read
-        head = head_reader.read(pair.path) if any(at_head for _, at_head, _ in judging) else None
-        base = base_reader.read(pair.old_path) if any(at_base for _, _, at_base in judging) else None
-        head_sups, base_sups = _suppressions(head, cache), _suppressions(base, cache)
+            return  # no gate judges this file: not even read
+        head = self.head.read(pair.path) if any(at_head for _, at_head, _ in judging) else None
+        base = self.base.read(pair.old_path) if any(at_base for _, _, at_base in judging) else None
+        head_sups, base_sups = _suppressions(head, self.cache), _suppressions(base, self.cache)
         used: set[Suppression] = set()
         for run, at_head, at_base in judging:
             run.selected += at_head
-            after, covered = sups.split(run.scan(head) if at_head else [], head_sups)
-            before, covered_before = sups.split(run.scan(base) if at_base else [], base_sups)
+            after, covered = self.sups.split(run.scan(head) if at_head else [], head_sups)
+            before, covered_before = self.sups.split(run.scan(base) if at_base else [], base_sups)
             used.update(covered.values())
             new = _new_findings(after, before, pair)
-            allowed = accepted.get(pair.path)
+            allowed = self.accepted.get(pair.path)
             if allowed:
-                matched.update({k: min(n, allowed[k]) for k, n in Counter(v.key for v in after).items() if allowed[k]})
+                self.matched.update({k: min(n, allowed[k]) for k, n in Counter(v.key for v in after).items() if allowed[k]})
                 kept = _new_findings(after, before, pair, allowed)
                 run.baselined += len(new) - len(kept)
                 new = kept
             run.found.extend(new)
-            if removed is not None:
-                removed.extend(_gone(after, before, pair))
-            sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
-        sups.judge(pair, head_sups, base_sups, used)
-        head_reader.after(head)
+            if self.collect_removed:
+                self.removed.extend(_gone(after, before, pair))
+            self.sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
+        self.sups.judge(pair, head_sups, base_sups, used)
+        self.head.after(head)
+
+    def partial(self) -> dict:
+        """What a worker process sends back (everything it found, and nothing it was handed)."""
+        runs = [{name: getattr(r, name) for name in _GateRun.TALLIES} for r in self.runs]
+        return {"runs": runs, "listed": self.sups.listed, "invalid": self.sups.invalid, "stale": self.sups.stale,
+                "binary": self.head.binary, "fallbacks": self.head.fallbacks, "skipped": self.head.snapshot.skipped,
+                "matched": self.matched, "scope": self.scope, "removed": self.removed}
+
+    def merge(self, part: dict) -> None:
+        for run, tallies in zip(self.runs, part["runs"]):
+            run.add(tallies)
+        self.sups.listed |= part["listed"]
+        self.sups.invalid += part["invalid"]
+        self.sups.stale += part["stale"]
+        self.head.binary += part["binary"]
+        self.head.fallbacks.update(part["fallbacks"])
+        self.head.snapshot.skipped.update(part["skipped"])
+        self.matched.update(part["matched"])
+        self.scope |= part["scope"]
+        self.removed += part["removed"]
+
+
+def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = None,
+        fail_on_error: bool = False, policy: str = "", cache: dict | None = None,
+        removed: list[Violation] | None = None, workers: int | None = None) -> Report:
+    """Judge `sides` with `gates`: the findings at head beyond the base's and the baseline's.
+
+    `cache` (kept by the caller for one policy) remembers what each gate found in each blob, so a
+    blob is never judged twice; `removed`, when given, collects the base's findings the head no
+    longer has (under the head's path when a file moved). A large run is shared among `workers`
+    processes (default: one per core), each judging a slice of the files."""
+    def judging() -> _Judging:
+        runs = [_GateRun(g, cache) for g in gates if g.plugin and g.plugin.is_file_gate]
+        return _Judging(runs, _Suppressions({g.type for g in gates} | {g.id for g in gates}), _Reader(sides.head),
+                        _Reader(sides.base), baseline.by_path() if baseline is not None else {}, cache,
+                        removed is not None)
+
+    state = judging()
+    pairs = list(sides.pairs)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count > 1 and len(pairs) >= PARALLEL_MIN and cache is None and parallel.available():
+        for part in parallel.share(pairs, count, lambda chunk: _judge_all(judging(), chunk)):
+            state.merge(part)
+    else:
+        for pair in pairs:
+            state.judge(pair)
+    return _report(gates, sides, state, baseline, fail_on_error, policy, removed)
+
+
+def _judge_all(state: _Judging, pairs: list[FilePair]) -> dict:
+    for pair in pairs:
+        state.judge(pair)
+    return state.partial()
+
+
+def _report(gates: list[ResolvedGate], sides: Sides, state: _Judging, baseline: Baseline | None,
+            fail_on_error: bool, policy: str, removed: list[Violation] | None) -> Report:
+    runs, sups = state.runs, state.sups
+    if removed is not None:
+        removed.extend(state.removed)
     layout = sides.layout or Layout.of(sides.head)
     results = [r.result(layout if not r.selected and not layout.judged_by(r.gate) else None) for r in runs]
     results.append(_suppression_result(sups, stale_fails=sides.change is not None))
     results += [_change_gate(g, sides.change) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
-    notes = head_reader.notes() + [note for r in runs for note in r.notes()]
+    notes = state.head.notes() + [note for r in runs for note in r.notes()]
     if sides.change is None:
         notes += [Note(NoteKind.STALE_SUPPRESSION, f"suppression of {s.gate} suppresses nothing; remove it", s.path)
                   for s in sorted(sups.stale, key=lambda s: s.location)]
@@ -326,7 +405,7 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
         if accepted_now:
             notes.append(Note(NoteKind.BASELINE, f"the baseline accepted {accepted_now} existing finding(s); "
                               "they are not reported", BASELINE_PATH))
-        notes += _stale_baseline(baseline, matched, None if sides.change is None else scope)
+        notes += _stale_baseline(baseline, state.matched, None if sides.change is None else state.scope)
     return Report(sides.mode, tuple(_in_spec_order(results, gates)), tuple(notes), fail_on_error,
                   tuple(sorted(sups.listed, key=lambda s: s.location)), policy)
 

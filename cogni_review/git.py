@@ -147,6 +147,9 @@ class Repository:
 
     def read_blob(self, sha: str) -> bytes:
         """A blob's bytes: through the shared reader inside `reading()`, else one process for it."""
+        if self._blobs is not None and self._blobs.owner != os.getpid():
+            # a forked child: the parent's reader is the parent's; this process gets its own
+            self._blobs = _CatFile(self.root)
         if self._blobs is not None:
             return self._blobs.read(sha)
         with _CatFile(self.root) as blobs:
@@ -177,6 +180,7 @@ class _CatFile:
     """One `git cat-file --batch` process: ask for an object id, read back its bytes."""
 
     def __init__(self, root: Path) -> None:
+        self.owner = os.getpid()
         self.process = subprocess.Popen(
             ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -195,6 +199,8 @@ class _CatFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.owner != os.getpid():
+            return
         self.process.stdin.close()
         self.process.stdout.close()
         self.process.wait()

@@ -14,7 +14,6 @@ code; string literals, template literals and JSX text are.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from typing import Iterable
@@ -79,59 +78,12 @@ def to_checksum(address: str) -> str:
     return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(digits, digest))
 
 
-_ROUND_CONSTANTS = (
-    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
-    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
-    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
-    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
-    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
-)
-# rho rotation of each lane (indexed x + 5y)
-_RHO = (0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14)
-_MASK = (1 << 64) - 1
-
-
-def _round_source() -> str:
-    """Straight-line Python for one Keccak-f[1600] round over locals a0..a24 (x + 5y).
-
-    Written out once at import: in pure Python, unrolled local-variable code is several times
-    faster than loops over lists, and hashing addresses is on the audit's hot path.
-    """
-    rot = lambda v, r: f"((({v} << {r}) | ({v} >> {64 - r})) & M)" if r else v  # noqa: E731
-    out = [f"c{x} = a{x} ^ a{x + 5} ^ a{x + 10} ^ a{x + 15} ^ a{x + 20}" for x in range(5)]
-    out += [f"d{x} = c{(x - 1) % 5} ^ {rot(f'c{(x + 1) % 5}', 1)}" for x in range(5)]
-    for x in range(5):
-        for y in range(5):
-            i, j = x + 5 * y, y + 5 * ((2 * x + 3 * y) % 5)
-            out.append(f"b{j} = {rot(f'(a{i} ^ d{x})', _RHO[i])}")
-    for y in range(0, 25, 5):
-        out += [f"a{x + y} = b{x + y} ^ (~b{(x + 1) % 5 + y} & b{(x + 2) % 5 + y})" for x in range(5)]
-    out.append("a0 ^= rc")
-    lanes = ", ".join(f"a{i}" for i in range(25))
-    body = "\n        ".join(out)
-    return f"def permute(lanes, constants, M):\n    {lanes} = lanes\n    for rc in constants:\n        {body}\n    return [{lanes}]\n"
-
-
-_NATIVE = "KECCAK-256" in hashlib.algorithms_available
-_namespace: dict = {}
-exec(compile(_round_source(), "<keccak-f1600>", "exec"), _namespace)  # noqa: S102 - generated above, no input
-
-
 def keccak256(data: bytes) -> bytes:
-    """Keccak-256 as Ethereum uses it (original padding, not SHA3-256's). The standard library
-    has it only where OpenSSL does (3.2 and later); elsewhere it is computed here."""
-    if _NATIVE:
-        return hashlib.new("KECCAK-256", data).digest()
-    rate = 136
-    room = rate - len(data) % rate
-    padded = data + (b"\x81" if room == 1 else b"\x01" + bytes(room - 2) + b"\x80")
-    lanes = [0] * 25
-    for block in range(0, len(padded), rate):
-        for i in range(rate // 8):
-            lanes[i] ^= int.from_bytes(padded[block + 8 * i : block + 8 * i + 8], "little")
-        lanes = _namespace["permute"](lanes, _ROUND_CONSTANTS, _MASK)
-    return b"".join(lane.to_bytes(8, "little") for lane in lanes[:4])
+    """Keccak-256 as Ethereum uses it (the original padding, not SHA3-256's), from a maintained C
+    implementation, imported only when an address has mixed case to check."""
+    from Crypto.Hash import keccak
+
+    return keccak.new(digest_bits=256, data=data).digest()
 
 
 EXAMPLES = {

@@ -3,6 +3,8 @@ every file name git can hold gets its hunks. Real repositories in temporary fold
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import found
 
@@ -129,3 +131,43 @@ def test_a_renamed_file_with_a_name_git_quotes_keeps_its_old_findings(project) -
     assert found(report) == []
     (limits,) = [g for g in report.gates if g.type == "review-limits"]
     assert limits.stats["lines_changed"] == 1
+
+
+def test_a_large_run_shared_among_processes_finds_exactly_what_one_process_finds(project, monkeypatch) -> None:
+    """Forked workers judge slices of the files; merged, their report is the serial one."""
+    from cogni_review import engine, policy
+
+    files = {f"src/m{n}.ts": (f'const to = "{A1}";\n' if n % 3 == 0 else "export const x = 1;\n") for n in range(60)}
+    files.update({f"src/s{n}.ts": f"// cogni: allow wallet-address-literals -- fixture {n}\nconst a = 1;\n" for n in range(5)})
+    files["src/broken.tsx"] = f'const a = <div>{{/* {A1} */}} <\n'
+    project.commit("many", **files)
+    (project.root / "src" / "link.ts").symlink_to("m0.ts")
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 10)
+    workspace = Workspace.open(str(project.root), None)
+
+    def report(workers: int):
+        with workspace._git():
+            snapshot = workspace.snapshot()
+            chosen = policy.for_audit(workspace.spec, snapshot, committed=False)
+            return engine.run(workspace.gates(chosen), engine.Sides.of_snapshot(snapshot), workers=workers)
+
+    serial, shared = report(1), report(2)
+    assert len(serial.violations) == 21
+    assert shared.violations == serial.violations
+    assert [(g.id, g.status, {k: v for k, v in g.stats.items()}) for g in shared.gates] == \
+        [(g.id, g.status, {k: v for k, v in g.stats.items()}) for g in serial.gates]
+    assert sorted(shared.notes, key=str) == sorted(serial.notes, key=str)
+    assert shared.suppressions == serial.suppressions
+
+
+def test_a_worker_that_fails_fails_the_run(project, monkeypatch) -> None:
+    from cogni_review import parallel
+
+    def boom(chunk):
+        if os.getpid() != parent:
+            raise ValueError("worker broke")
+        return chunk
+
+    parent = os.getpid()
+    with pytest.raises(RuntimeError, match="worker broke"):
+        parallel.share(list(range(10)), 2, boom)
