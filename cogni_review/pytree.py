@@ -1,11 +1,12 @@
-"""Python parsed once with libcst, and where its nodes, comments and docstrings are.
+"""Python parsed once with libcst for the rules, and where the nodes they report start.
 
-A `SourceFile` parses its Python once (`SourceFile.python`); the comment and docstring regions
-and every rule that judges the file share that parse. Offsets come from one code generation pass
-(`walk`), which costs about half of libcst's PositionProvider: each generated token is matched
-against the source, so the offset of every node is known exactly. libcst reproduces its input,
-except that it may drop a little white space (`except E :` loses the space before the colon);
-matching skips that. This module is the one place that reaches into libcst's code generation.
+A `SourceFile` parses its Python once (`SourceFile.python`), and every rule that judges the file
+shares that parse (comments and docstrings come from a faster, error-tolerant parser: see
+`regions`). Offsets come from one code generation pass (`walk`), which costs about half of
+libcst's PositionProvider: each generated token is matched against the source, so the offset of
+every node is known exactly. libcst reproduces its input, except that it may drop a little white
+space (`except E :` loses the space before the colon); matching skips that. This module is the
+one place that reaches into libcst's code generation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from cogni_review.regions import ParseFailure, Region
+from cogni_review.regions import ParseFailure
 
 _BOM = "\ufeff"
 _SPACE = re.compile(r"(?:[ \t\f]|\\(?:\r\n?|\n))*")
@@ -30,11 +31,6 @@ class Tree:
     module: Any  # libcst.Module
     text: str
     skipped: int  # leading characters libcst does not see (a byte-order mark)
-
-    @functools.cached_property
-    def regions(self) -> tuple[Region, ...]:
-        """Comment and docstring regions, sorted and non-overlapping."""
-        return tuple(walk(self).regions)
 
     def starts(self, nodes: Iterable[Any]) -> dict[int, int] | None:
         """id(node) -> the offset where each node starts (after the comments and blank lines it
@@ -64,7 +60,7 @@ def parse(text: str) -> Tree:
 
 def walk(tree: Tree, wanted: set[int] = frozenset()) -> Any:
     """One code generation pass over `tree`, following the source: the state it leaves has the
-    comment and docstring `regions`, and the `starts` of the `wanted` nodes."""
+    `starts` of the `wanted` nodes."""
     state = _walk_type()(
         default_indent=tree.module.default_indent,
         default_newline=tree.module.default_newline,
@@ -75,7 +71,7 @@ def walk(tree: Tree, wanted: set[int] = frozenset()) -> Any:
     try:
         tree.module._codegen(state)
     except RecursionError:
-        raise ParseFailure("nested too deeply to find comments") from None
+        raise ParseFailure("nested too deeply to follow") from None
     if state.offset != len(tree.text):
         raise ParseFailure(f"libcst did not reproduce the source after offset {state.offset}")
     return state
@@ -92,9 +88,6 @@ def _walk_type() -> type:
     class Walk(CodegenState):
         source: str = ""
         offset: int = 0  # where the next token is in `source`
-        regions: list[Region] = field(default_factory=list)
-        docstring: Any = None  # the string node of the docstring being generated, if any
-        docstring_start: int = 0
         wanted: set[int] = field(default_factory=set)
         starts: dict[int, int] = field(default_factory=dict)
 
@@ -119,18 +112,6 @@ def _walk_type() -> type:
         def before_codegen(self, node: Any) -> None:
             if id(node) in self.wanted:
                 self.starts.setdefault(id(node), self.offset)
-            if node is self.docstring:
-                self.docstring_start = _SPACE.match(self.source, self.offset).end()
-            elif isinstance(node, libcst.Expr) and _is_plain_string(libcst, node.value):
-                self.docstring = node.value
-
-        def after_codegen(self, node: Any) -> None:
-            if isinstance(node, libcst.Comment):
-                if self.docstring is None:  # a comment in a docstring's parentheses is inside it
-                    self.regions.append(Region(self.offset - len(node.value), self.offset, "comment"))
-            elif node is self.docstring:
-                self.regions.append(Region(self.docstring_start, self.offset, "docstring"))
-                self.docstring = None
 
         @contextmanager
         def record_syntactic_position(self, node: Any, *, start_node: Any = None, end_node: Any = None) -> Iterator[None]:
@@ -146,10 +127,3 @@ def _walk_type() -> type:
                 self.starts[id(node)] = self.starts[id(start_node)]
 
     return Walk
-
-
-def _is_plain_string(libcst: Any, node: Any) -> bool:
-    """A string literal with no effect at run time: no f-string (it evaluates code) anywhere in it."""
-    if isinstance(node, libcst.ConcatenatedString):
-        return _is_plain_string(libcst, node.left) and _is_plain_string(libcst, node.right)
-    return isinstance(node, libcst.SimpleString)

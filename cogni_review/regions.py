@@ -4,8 +4,8 @@ Why: the gate judges code, not prose. A forbidden token in a comment or a docstr
 it; the same token in code or in any string literal ships it. Knowing the non-code regions lets
 a scanner skip exactly those characters and nothing else.
 
-Python is parsed with libcst, JavaScript/TypeScript/TSX with tree-sitter, SQL with a small
-scanner. The parsers are imported on first use: start-up time matters for a pre-commit hook.
+Python, JavaScript, TypeScript and TSX are parsed with tree-sitter, SQL, Solidity and `#`-comment
+languages with small scanners. The parsers are imported on first use: start-up time matters for a pre-commit hook.
 """
 
 from __future__ import annotations
@@ -58,23 +58,40 @@ def language_of(path: str) -> str:
     return _LANGUAGES.get(os.path.splitext(name)[1], "text")
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A file's comment and docstring regions, and, when the parser had to recover from a syntax
+    error, what it said (the error's own text is then read as code, never as a comment)."""
+
+    regions: tuple[Region, ...]
+    problem: str | None = None
+
+
 def non_code_regions(language: str, text: str) -> tuple[Region, ...]:
     """Sorted, non-overlapping comment and docstring regions of `text` (a str) in `language`.
 
     'text' -> () (everything counts). Raises ParseFailure when the source does not parse.
     """
-    if language == "python":
-        return _python_regions(text)
+    analysis = analyse(language, text)
+    if analysis.problem:
+        raise ParseFailure(analysis.problem)
+    return analysis.regions
+
+
+def analyse(language: str, text: str) -> Analysis:
+    """The regions of `text`, tolerating syntax errors where the parser recovers from them: a
+    comment outside the error is still a comment, the error itself is read as code. A language
+    whose scanner cannot recover raises ParseFailure."""
     if language in _TREE_SITTER_GRAMMARS:
         return _tree_sitter_regions(language, text)
     if language == "sql":
-        return _sql_regions(text)
+        return Analysis(_sql_regions(text))
     if language == "solidity":
-        return _c_regions(text)
+        return Analysis(_c_regions(text))
     if language == "hash":
-        return _hash_regions(text)
+        return Analysis(_hash_regions(text))
     if language == "text":
-        return ()
+        return Analysis(())
     raise ValueError(f"no regions for language {language!r}")
 
 
@@ -87,60 +104,118 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
     not nest, so if the last `/*` is closed, every earlier one is. Strings and regex literals
     that merely contain these characters only make the answer "parse to know": never wrong.
     """
-    if language not in _TREE_SITTER_GRAMMARS:
+    if language not in _SCRIPTS:
         return False
     line_start = text.rfind("\n", 0, offset) + 1
-    if any(text.find(opener, line_start, offset) >= 0 for opener in ("//", "<!--", "-->")):
+    if any(text.find(opener, line_start, offset) >= 0 for opener in ("//", "<!--", "-->", "#!")):  # #!: a hash-bang line
         return False
     opened = text.rfind("/*", 0, offset)
     return opened < 0 or text.find("*/", opened + 2, offset) >= 0
 
 
-# Python ------------------------------------------------------------------------------------
-
-
-def _python_regions(text: str) -> tuple[Region, ...]:
-    from cogni_review import pytree
-
-    return pytree.parse(text).regions
-
-
-# JavaScript, TypeScript, TSX ---------------------------------------------------------------
+# JavaScript, TypeScript, TSX, Python -----------------------------------------------------------
+#
+# tree-sitter grammars, in C: fast, and they recover from syntax errors locally, so one odd
+# construct (an import attribute, a new type operator) costs the file only the error's own span.
+# In Python, a docstring is an expression statement that is nothing but plain string literals (no
+# f-string anywhere in it): it has no effect at run time, whatever it says.
 
 _TREE_SITTER_GRAMMARS = {
     "javascript": ("tree_sitter_javascript", "language"),  # also parses JSX
     "typescript": ("tree_sitter_typescript", "language_typescript"),
     "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "python": ("tree_sitter_python", "language"),
 }
+_SCRIPTS = frozenset({"javascript", "typescript", "tsx"})
+_COMMENTS = ("comment", "html_comment", "hash_bang_line")
+_BOM = "\ufeff"
+_LINE_BREAKS = {False: re.compile("\r(?!\n)"), True: re.compile("\r(?!\n)|[\u2028\u2029]")}
 
 
-def _tree_sitter_regions(language: str, text: str) -> tuple[Region, ...]:
+def _tree_sitter_regions(language: str, text: str) -> Analysis:
     import tree_sitter
 
-    grammar, comments = _grammar(language)
-    data = text.encode("utf-8", "surrogatepass")
+    grammar, query = _grammar(language)
+    skipped = 1 if text.startswith(_BOM) else 0
+    # every line break the language knows ends a comment: a lone CR (and in JavaScript, the
+    # Unicode line and paragraph separators) becomes LF, one character for one, so offsets hold
+    data = _LINE_BREAKS[language in _SCRIPTS].sub("\n", text[skipped:]).encode("utf-8", "surrogatepass")
     root = tree_sitter.Parser(grammar).parse(data).root_node
+    captures = tree_sitter.QueryCursor(query).captures(root)
+    spans = [(n.start_byte, n.end_byte, "comment") for n in captures.get("comment", [])]
+    spans += [(n.start_byte, n.end_byte, "docstring") for n in captures.get("statement", []) if _docstring(n)]
+    problem = None
     if root.has_error:
-        raise ParseFailure(f"{language} syntax error at line {_first_error_line(root)}")
-    found = tree_sitter.QueryCursor(comments).captures(root).get("comment", [])
-    spans = sorted((node.start_byte, node.end_byte) for node in found)
-    if len(data) != len(text):  # not ASCII: UTF-8 byte offsets differ from str offsets
-        spans = _char_spans(data, spans)
-    return tuple(Region(start, end, "comment") for start, end in spans)
+        errors = _errors(root)
+        spans = [s for s in spans if not any(start < s[1] and s[0] < end for start, end in errors)]
+        problem = (f"{language} syntax error at line {_first_error_line(root)}; comments outside the error were "
+                   "honoured and the error itself read as code")
+    spans = _outermost(sorted((a, b - (data[b - 1:b] == b"\r"), kind) for a, b, kind in spans))  # not a CRLF's CR
+    offsets = _char_spans(data, [(a, b) for a, b, _ in spans]) if len(data) != len(text) - skipped else \
+        [(a, b) for a, b, _ in spans]
+    return Analysis(tuple(Region(a + skipped, b + skipped, kind) for (a, b), (_, _, kind) in zip(offsets, spans)),
+                    problem)
+
+
+def _docstring(statement: Any) -> bool:
+    """An expression statement that is only plain string literals (parenthesized or not)."""
+    if statement.named_child_count != 1:
+        return False
+    node = statement.named_children[0]
+    while node.type == "parenthesized_expression" and node.named_child_count >= 1:
+        inner = [c for c in node.named_children if c.type != "comment"]
+        if len(inner) != 1:
+            return False
+        node = inner[0]
+    strings = [node] if node.type == "string" else [c for c in node.named_children if c.type == "string"] \
+        if node.type == "concatenated_string" else []
+    return bool(strings) and all(_plain(s) for s in strings)
+
+
+def _plain(string: Any) -> bool:
+    """A string literal that is not an f-string (an f-string evaluates code)."""
+    start = next((c for c in string.children if c.type == "string_start"), None)
+    prefix = start.text.decode("utf-8", "replace").lower() if start is not None else ""
+    return "f" not in prefix and not any(c.type == "interpolation" for c in string.children)
+
+
+def _errors(root: Any) -> list[tuple[int, int]]:
+    """The byte spans of every syntax error (ERROR nodes, and the spot of each MISSING one)."""
+    spans, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
+        elif node.has_error:
+            stack.extend(node.children)
+    return spans
+
+
+def _outermost(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sorted spans with those inside another dropped (a comment inside a docstring's parentheses)."""
+    kept: list[tuple[int, int, str]] = []
+    for span in spans:
+        if kept and span[0] < kept[-1][1]:
+            continue
+        kept.append(span)
+    return kept
 
 
 @functools.cache
 def _grammar(language: str) -> tuple[Any, Any]:
-    """The tree-sitter Language and a compiled query for its comments, built once per language."""
+    """The tree-sitter Language and a compiled query for its comments (and, in Python, its
+    expression statements), built once per language."""
     import importlib
 
     import tree_sitter
 
     module, function = _TREE_SITTER_GRAMMARS[language]
     grammar = tree_sitter.Language(getattr(importlib.import_module(module), function)())
-    kinds = [k for k in ("comment", "html_comment") if grammar.id_for_node_kind(k, True)]
-    query = tree_sitter.Query(grammar, "[" + " ".join(f"({k})" for k in kinds) + "] @comment")
-    return grammar, query
+    kinds = [k for k in _COMMENTS if grammar.id_for_node_kind(k, True)]
+    source = "[" + " ".join(f"({k})" for k in kinds) + "] @comment"
+    if language == "python":
+        source += " (expression_statement) @statement"
+    return grammar, tree_sitter.Query(grammar, source)
 
 
 def _first_error_line(node: Any) -> int:

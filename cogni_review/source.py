@@ -87,13 +87,12 @@ class SourceFile:
     @cached_property
     def _regions(self) -> tuple[tuple[regions.Region, ...], str | None]:
         try:
-            if self.language == "python":
-                return self.python().regions, None
-            return regions.non_code_regions(self.language, self.text), None
+            analysis = regions.analyse(self.language, self.text)
         except regions.ParseFailure as e:
             return (), f"does not parse as {self.language} ({e}); scanned as plain text"
         except RecursionError:
             return (), f"too deeply nested to parse as {self.language}; scanned as plain text"
+        return analysis.regions, analysis.problem
 
     @property
     def regions(self) -> tuple[regions.Region, ...]:

@@ -242,8 +242,10 @@ def test_reason_tokens(path: str, code: str, expected: list[tuple[int, int]]) ->
     assert [(line, col) for line, col, _ in findings("widget-payment-reason", path, code, **REASONS)] == expected
 
 
-def test_unparsable_source_falls_back_to_plain_text() -> None:
+def test_a_syntax_error_is_read_as_code_and_said() -> None:
+    """The comment sits inside the error the parser recovered from: read as code, never hidden."""
     file = SourceFile("src/broken.tsx", f"const a = <div>{{/* {ADDRESS} */}} <\n".encode())
     plugin = PLUGINS["wallet-address-literals"]
     assert [v.line for v in plugin.scan(file, plugin.options())] == [1]
-    assert file.fallback is not None and "scanned as plain text" in file.fallback
+    assert file.fallback == ("tsx syntax error at line 1; comments outside the error were honoured and the error "
+                             "itself read as code")
