@@ -158,12 +158,15 @@ def parse(text: str, source: str) -> LoadedSpec:
     return LoadedSpec(spec=spec, document=document)
 
 
-def describe(error: ValidationError, document: Document, prefix: tuple = ()) -> str:
-    """One line per problem: `file:line: key.path: what is wrong`."""
+UNKNOWN_KEY = "check the spelling; `cogni-review explain GATE` lists the options"
+
+
+def describe(error: ValidationError, document: Document, prefix: tuple = (), unknown: str = UNKNOWN_KEY) -> str:
+    """One line per problem: `file:line: key.path: what is wrong`; `unknown` advises on an unknown key."""
     lines = []
     for problem in error.errors():
         path = prefix + tuple(_yaml_key(p) for p in problem["loc"])
-        lines.append(f"{document.where(path)}: {_message(problem)}")
+        lines.append(f"{document.where(path)}: {_message(problem, unknown)}")
     return "\n".join(lines)
 
 
@@ -171,9 +174,9 @@ def _yaml_key(part: Any) -> Any:
     return "with" if part == "with_" else part
 
 
-def _message(problem: dict) -> str:
+def _message(problem: dict, unknown: str) -> str:
     if problem["type"] == "extra_forbidden":
-        return "unknown key (check the spelling; `cogni-review explain GATE` lists the options)"
+        return f"unknown key ({unknown})"
     if problem["type"] == "missing":
         return "required key is missing"
     return f"{problem['msg']} (got {problem.get('input')!r})"

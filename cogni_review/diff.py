@@ -8,7 +8,7 @@ file's block for the added line numbers; the diff's size is measured from the un
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cogni_review.errors import GitError
 from cogni_review.git import Repository, Snapshot
@@ -28,18 +28,31 @@ class FileChange:
     added_lines: frozenset[int] = frozenset()
     lines_added: int = 0
     lines_removed: int = 0
+    patch: str = field(default="", repr=False, compare=False)  # its hunks as git wrote them, from `---` on
 
 
 @dataclass(frozen=True)
 class Change:
+    """What a check judges: the files from `base` to `head`, with what the change says about itself
+    (a pull request's title and body) and the revision whose policy is enforced (`policy_files`)."""
+
     base: Snapshot
     head: Snapshot
     files: tuple[FileChange, ...]
     diff_bytes: int
+    policy: Snapshot | None = None  # the policy's revision when it is not `base` (a PR's base tip)
+    title: str = ""
+    body: str = ""
 
     @property
     def lines_changed(self) -> int:
         return sum(f.lines_added + f.lines_removed for f in self.files)
+
+    @property
+    def policy_files(self) -> Snapshot:
+        """The revision the spec was read from: a gate reads its rule files and workflows here, so a
+        change cannot rewrite what judges it."""
+        return self.base if self.policy is None else self.policy
 
 
 def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, head_snap: Snapshot) -> Change:
@@ -78,8 +91,8 @@ def _name_status(out: str) -> list[FileChange]:
     return files
 
 
-def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int]]:
-    """target path -> (added line numbers, lines added, lines removed), for every file of any name.
+def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int, str]]:
+    """target path -> (added line numbers, lines added, lines removed, the block), for every file of any name.
 
     The patch is cut into one block per file at its `diff --git` lines (a name with a line break
     in it is quoted, so it cannot start a line). Each block's name comes from its own `---` and
@@ -89,7 +102,7 @@ def _hunks(patch: bytes) -> dict[str, tuple[frozenset[int], int, int]]:
     for block in _BLOCK.split(patch)[1:]:
         source, target, body = _names(block)
         if body:
-            out[target if target is not None else source] = _counts(body)
+            out[target if target is not None else source] = (*_counts(body), body.decode("utf-8", "replace"))
     return out
 
 
@@ -152,8 +165,8 @@ def _counts(body: bytes) -> tuple[frozenset[int], int, int]:
 
 
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:
-    added, plus, minus = hunks.get(change.path or change.old_path, (frozenset(), 0, 0))
-    return FileChange(change.status, change.path, change.old_path, added, plus, minus)
+    added, plus, minus, patch = hunks.get(change.path or change.old_path, (frozenset(), 0, 0, ""))
+    return FileChange(change.status, change.path, change.old_path, added, plus, minus, patch)
 
 
 def text(repo: Repository, base: str, head: str | None, paths: list[str], limit: int = 20_000) -> str:

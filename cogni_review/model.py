@@ -7,7 +7,7 @@ about (`NoteKind`) are enums whose values are what every output format prints, i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -181,6 +181,7 @@ class GateResult:
     message: str = ""  # one line on this result, e.g. "41 files changed; limit 40"
     description: str = ""  # what the gate flags: the first line of its documentation
     policy_diff: str = ""  # governance-change only: the unified diff of the policy files
+    details: tuple[str, ...] = ()  # lines shown under the gate's summary: scores, what was sent where
 
     @classmethod
     def passed(cls, message: str = "", **stats: Any) -> GateResult:
@@ -193,6 +194,10 @@ class GateResult:
     @classmethod
     def neutral(cls, reason: NeutralReason, message: str = "", *, error: str | None = None, **stats: Any) -> GateResult:
         return cls(status=NEUTRAL, neutral_reason=NeutralReason(reason), message=message, error=error, stats=stats)
+
+    def detailed(self, *lines: str) -> GateResult:
+        """This result with `lines` shown under its summary in every format."""
+        return replace(self, details=self.details + tuple(lines))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class Workspace:
             since_snap, head_snap = repo.revision(since), repo.revision(head_commit)
             policy_snap = since_snap if since == policy_commit else repo.revision(policy_commit)
             change = diff.between(repo, since, head_commit, since_snap, head_snap)
+            change = replace(change, policy=policy_snap)
             return self._judge(change, policy_snap, (since, head_commit))
 
     def check_staged(self) -> Report:

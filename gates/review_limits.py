@@ -32,3 +32,20 @@ def judge(change: Change, options: Options) -> GateResult:
     if size > options.max_total_diff_kb * 1024:
         return GateResult.failed(f"{kb:.1f} KB of diff; limit {options.max_total_diff_kb:g} KB", **stats)
     return GateResult.passed(**stats)
+
+
+EXAMPLES = {
+    "with": {"max_changed_files": 2, "max_total_diff_kb": 1},
+    "base": {"src/pay.py": "def pay(amount_cents):\n    return amount_cents\n"},
+    "passes": [
+        {"head": {"src/pay.py": "def pay(amount_cents: int) -> int:\n    return amount_cents\n",
+                  "tests/test_pay.py": "from src.pay import pay\n\n\ndef test_pay():\n    assert pay(5) == 5\n"}},
+    ],
+    "fails": [
+        {"head": {"src/pay.py": "def pay(amount_cents: int) -> int:\n    return amount_cents\n",
+                  "src/refund.py": "def refund(amount_cents: int) -> int:\n    return -amount_cents\n",
+                  "tests/test_pay.py": "from src.pay import pay\n\n\ndef test_pay():\n    assert pay(5) == 5\n"}},
+        {"head": {"src/rates.py": "".join(f"RATE_{n} = {{'currency': 'USDC', 'chain': 'base', 'micro_usd_per_credit': {n * 100}}}\n"
+                                          for n in range(1, 16))}},
+    ],
+}

@@ -452,7 +452,8 @@ def test_fail_on_neutral_fails_an_unimplemented_gate(repo, tmp_path: Path, fail_
     run = run_action(repo.root, "pull_request", pr.event(), pr.merge, tmp_path, **{"fail-on": fail_on})
     assert (run.code, run.stderr) == (code, "")
     assert run.outputs == {"status": "neutral", "violations": "0", "sarif-file": ""}
-    assert run.annotations == ["::notice title=cogni-review%3A ai-rule::ai-rule: neutral (unimplemented_gate)"]
+    assert run.annotations == ["::notice title=cogni-review%3A ai-rule::ai-rule: neutral (unimplemented_gate): "
+                               "gate type 'ai-rule' is not implemented by cogni-review"]
 
 
 def test_pull_request_cannot_remove_its_own_gate(repo, tmp_path: Path) -> None:

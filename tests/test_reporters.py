@@ -58,6 +58,15 @@ def timed_out_report() -> Report:
     return Report(mode="check", gates=(gate,), fail_on_error=True)
 
 
+def dao_report() -> Report:
+    """A failing ai-rule with its scores in details."""
+    gate = GateResult(id="pr-coherence", type="ai-rule", status=FAIL, duration_ms=812,
+                      message="rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails",
+                      details=("require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge",
+                               "sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts"))
+    return Report(mode="check", gates=(gate,))
+
+
 EMPTY = Report(mode="audit", gates=())
 ALL_PASS = Report(mode="check", gates=(GateResult("limits", "review-limits", PASS, duration_ms=1),))
 FORMATS = [
@@ -72,6 +81,7 @@ REPORTS = [
     pytest.param(EMPTY, id="empty"),
     pytest.param(ALL_PASS, id="all-pass"),
     pytest.param(timed_out_report(), id="timed-out"),
+    pytest.param(dao_report(), id="dao"),
 ]
 
 
@@ -90,6 +100,35 @@ def test_render_is_deterministic_and_silent(
 ) -> None:
     assert render(report) == render(report)
     assert capsys.readouterr() == ("", "")
+
+
+def test_details_in_text() -> None:
+    assert text.render(dao_report()) == (
+        "pr-coherence: fail — 0 violations, 812 ms: rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails\n"
+        "  require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge\n"
+        "  sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts\n"
+        "cogni-review: FAIL — 0 violations in 0 gates\n"
+    )
+
+
+def test_details_in_json() -> None:
+    doc = json.loads(json_.render(dao_report()))
+    assert doc["gates"][0]["details"] == list(dao_report().gates[0].details)
+    assert "details" not in json.loads(json_.render(sample_report()))["gates"][0]
+
+
+def test_details_in_the_job_summary_and_annotations() -> None:
+    lines = github.render_summary(dao_report()).splitlines()
+    assert lines[lines.index("### Details"):] == [
+        "### Details", "", "#### `pr-coherence`", "",
+        "- require says-what-it-does: 0.1 (needs &gt;= 0.8) fails — doubles every charge",
+        "- sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts",
+    ]
+    assert github.render(dao_report()) == (
+        "::error title=cogni-review%3A pr-coherence::pr-coherence: fail: rule 'pr-coherence' fails: "
+        "says-what-it-does: 0.1 (needs >= 0.8) fails%0Arequire says-what-it-does: 0.1 (needs >= 0.8) fails — "
+        "doubles every charge%0Asent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts\n"
+    )
 
 
 def test_registry_names_every_format() -> None:
@@ -209,7 +248,7 @@ def test_github_gate_and_note_commands() -> None:
     lines = github.render(sample_report()).splitlines()
     assert lines[3:] == [
         "::notice title=cogni-review%3A license-headers"
-        "::license-headers: neutral (unimplemented_gate)",
+        "::license-headers: neutral (unimplemented_gate): gate type 'license-headers' is not implemented by cogni-review",
         "::warning file=assets/logo%2Cv2.bin,title=cogni-review%3A plain_text"
         "::not valid UTF-8; read as plain text",
         "::notice title=cogni-review%3A governance_change"

@@ -38,6 +38,8 @@ def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
         obj["error"] = gate.error
     if gate.policy_diff:
         obj["policy_diff"] = gate.policy_diff
+    if gate.details:
+        obj["details"] = list(gate.details)
     return obj
 
 

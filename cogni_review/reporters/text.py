@@ -44,6 +44,7 @@ def gate_lines(report: Report, gate: GateResult) -> list[str]:
         lines.append(f"  fix: {one_line('; '.join(hints))}")
     if gate.error:
         lines.append(f"  error: {one_line(gate.error)}")
+    lines += [f"  {one_line(detail)}" for detail in gate.details]
     return lines
 
 
