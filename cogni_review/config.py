@@ -76,7 +76,7 @@ class Spec(Lenient):
     providers: dict[str, Provider | None] | None = None
     llm_proxy: LlmProxy | None = None
     secrets: Any = None
-    required_status_contexts: Any = None
+    required_status_contexts: tuple[str, ...] | None = None
     governance_change: Literal["warn", "fail"] = "warn"
     governance_paths: tuple[str, ...] = ()
 
@@ -117,6 +117,13 @@ class Spec(Lenient):
         if self.llm_proxy and self.llm_proxy.master_key_env:
             keys.setdefault(self.llm_proxy.master_key_env, "litellm")
         return keys
+
+    def intent_list(self, key: str) -> tuple[str, ...]:
+        """The non-blank strings of `intent.<key>` (`goals`, `non_goals`); () when it is not a list."""
+        items = self.intent.get(key) if isinstance(self.intent, dict) else None
+        if not isinstance(items, list):
+            return ()
+        return tuple(str(item).strip() for item in items if isinstance(item, (str, int, float)) and str(item).strip())
 
 
 class LoadedSpec(BaseModel):

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from cogni_review import globs, yamlsource
 from cogni_review.config import describe
@@ -113,6 +114,28 @@ class FileGateOptions(GateOptions):
     def _selector(self) -> Callable[[str], bool]:
         included, excluded = GlobSet(self.paths).matcher(), GlobSet(self.exclude).matcher()
         return lambda path: included(path) and not excluded(path)
+
+
+class DeclarationOptions(GateOptions):
+    """Options of a gate that holds the spec to declaring a list under `intent` (`goals`,
+    `non_goals`): a subclass names it in `key`. The list is read from the spec in force, never
+    an option a spec can set."""
+
+    key: ClassVar[str] = ""
+    _declared: tuple[str, ...] = PrivateAttr(())
+
+    @model_validator(mode="after")
+    def _from_spec(self, info: ValidationInfo) -> DeclarationOptions:
+        spec = spec_of(info)
+        self._declared = spec.intent_list(self.key) if spec is not None else ()
+        return self
+
+    def verdict(self, what: str) -> GateResult:
+        """Passed when the spec declares at least one `what`; failed, saying where to, when not."""
+        count = len(self._declared)
+        if count:
+            return GateResult.passed(f"{what} declared: {count}", declared=count)
+        return GateResult.failed(f"the spec declares no {what}: list at least one under `intent.{self.key}`", declared=0)
 
 
 def spec_of(info: Any) -> Any:

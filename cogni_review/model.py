@@ -36,11 +36,17 @@ class NeutralReason(Vocabulary):
     NO_CHANGE = "no_change"  # a change gate in an audit: there is no change to judge
     UNIMPLEMENTED_GATE = "unimplemented_gate"  # a gate type this tool does not implement
     POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
+    NO_CONTEXTS_REQUIRED = "no_contexts_required"  # governance-policy: the spec requires no status contexts
 
     @property
     def is_error(self) -> bool:
-        """The gate could not do its job: `fail_on_error` turns this into a failure."""
-        return self in (NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT)
+        """The gate tried and could not do its job: `fail_on_error` turns this into a failure.
+
+        Not errors: what the policy chose, or a gate that had nothing to judge."""
+        return self in _ERRORS
+
+
+_ERRORS = frozenset({NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT})
 
 
 class NoteKind(Vocabulary):
