@@ -16,7 +16,7 @@ from cogni_review import __version__, catalog, config, engine, explain
 from cogni_review.errors import CogniError, ConfigError
 from cogni_review.model import Report
 from cogni_review.starter import TEMPLATE
-from cogni_review.workspace import Workspace
+from cogni_review.workspace import PullRequest, Workspace
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check.add_argument("--head", help="the revision with the change (default HEAD)")
     check.add_argument("--staged", action="store_true", help="judge the staged change against HEAD")
     check.add_argument("--two-dot", action="store_true", help="diff base..head directly, not from their merge base")
+    check.add_argument("--title", default="", help="the pull request's title (evidence for ai-rule gates)")
+    check.add_argument("--body", default="", help="the pull request's description (evidence for ai-rule gates)")
     validate = sub.add_parser("validate-spec", parents=[common], help="validate a spec; exit 0 valid, 2 invalid")
     validate.add_argument("file", nargs="?", help=f"the spec file (default {config.DEFAULT_SPEC})")
     init = sub.add_parser("init", parents=[common], help="write a commented starter spec")
@@ -110,9 +112,13 @@ def run_check(args: argparse.Namespace) -> int:
         raise CogniError("check needs exactly one of --base REV (a pull request, a push) or --staged (a commit)")
     if args.staged and args.head:
         raise CogniError("--head goes with --base, not with --staged")
+    if args.staged and (args.title or args.body):
+        raise CogniError("--title and --body describe a pull request: they go with --base")
     workspace = Workspace.open(args.repo, args.spec)
-    report = workspace.check_staged() if args.staged else workspace.check(args.base, args.head, two_dot=args.two_dot)
-    return emit(report, args)
+    if args.staged:
+        return emit(workspace.check_staged(), args)
+    pull_request = PullRequest(args.title, args.body)
+    return emit(workspace.check(args.base, args.head, two_dot=args.two_dot, pull_request=pull_request), args)
 
 
 def emit(report: Report, args: argparse.Namespace) -> int:

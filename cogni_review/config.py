@@ -6,6 +6,7 @@ about what this tool enforces: every error names the file, the line and the key 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,9 @@ class Lenient(BaseModel):
 class GateEntry(BaseModel):
     """One item of `gates:`: `{type, id?, with?}`; `enabled: false` switches a gate off.
 
-    Older specs name a gate by `id` alone (`id: review_limits`): its type is read from the id.
+    Older specs name a gate by `id` alone (`id: review_limits`): its type is read from the id. A
+    gate listed without an `id` is named after its `rule_file` when it has one (an `ai-rule` with
+    `rule_file: pr-coherence.yaml` is `pr-coherence`), else after its type.
     """
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
@@ -48,6 +51,13 @@ class GateEntry(BaseModel):
         return self.id or self.derived_id or self.type
 
     @property
+    def default_id(self) -> str:
+        rule_file = (self.with_ or {}).get("rule_file")
+        if isinstance(rule_file, str) and rule_file.strip():
+            return re.sub(r"\.ya?ml$", "", rule_file.strip().rsplit("/", 1)[-1]) or self.type
+        return self.type
+
+    @property
     def options(self) -> dict[str, Any]:
         return dict(self.with_ or {})
 
@@ -60,6 +70,11 @@ class Provider(Lenient):
 class LlmProxy(Lenient):
     host_env: str | None = None
     master_key_env: str | None = None
+
+
+class Review(Lenient):
+    enabled: bool = True
+    model: str | None = None  # the model ai-rule gates ask, unless a gate names its own
 
 
 class Spec(Lenient):
@@ -77,6 +92,7 @@ class Spec(Lenient):
     llm_proxy: LlmProxy | None = None
     secrets: Any = None
     required_status_contexts: tuple[str, ...] | None = None
+    review: Review | None = None
     governance_change: Literal["warn", "fail"] = "warn"
     governance_paths: tuple[str, ...] = ()
 
@@ -96,14 +112,14 @@ class Spec(Lenient):
 
     @model_validator(mode="after")
     def _unique_derived_ids(self) -> "Spec":
-        """Gates listed without an id (several `ai-rule`s, say) get `type`, `type-2`, `type-3`..."""
+        """Gates listed without an id get their default id, then `-2`, `-3`... when it is taken."""
         taken = {entry.id for entry in self.gates if entry.id}
         for entry in self.gates:
             if entry.id is None:
-                candidate, n = entry.type, 1
+                candidate, n = entry.default_id, 1
                 while candidate in taken:
                     n += 1
-                    candidate = f"{entry.type}-{n}"
+                    candidate = f"{entry.default_id}-{n}"
                 taken.add(candidate)
                 object.__setattr__(entry, "derived_id", candidate)
         return self

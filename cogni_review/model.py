@@ -36,17 +36,25 @@ class NeutralReason(Vocabulary):
     NO_CHANGE = "no_change"  # a change gate in an audit: there is no change to judge
     UNIMPLEMENTED_GATE = "unimplemented_gate"  # a gate type this tool does not implement
     POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
+    NO_ENDPOINT = "no_endpoint"  # no model endpoint or key here (a fork's PR: its secrets are withheld)
+    RULE_MISSING = "rule_missing"  # the rule file an ai-rule names is not in the base revision
+    RULE_INVALID = "rule_invalid"  # the rule file does not validate
+    INVALID_PROVIDER_RESULT = "invalid_provider_result"  # the model's endpoint gave no valid answer
+    MISSING_METRICS = "missing_metrics"  # the model left out a metric the rule is neutral without
+    NON_BLOCKING = "non_blocking"  # a rule marked `blocking: false` failed: reported, not enforced
     NO_CONTEXTS_REQUIRED = "no_contexts_required"  # governance-policy: the spec requires no status contexts
 
     @property
     def is_error(self) -> bool:
         """The gate tried and could not do its job: `fail_on_error` turns this into a failure.
 
-        Not errors: what the policy chose, or a gate that had nothing to judge."""
+        Not errors: what the environment or the policy chose (no endpoint on a fork's pull request,
+        a metric the rule is neutral without, a non-blocking rule, nothing to judge)."""
         return self in _ERRORS
 
 
-_ERRORS = frozenset({NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT})
+_ERRORS = frozenset({NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT, NeutralReason.RULE_MISSING,
+                     NeutralReason.RULE_INVALID, NeutralReason.INVALID_PROVIDER_RESULT})
 
 
 class NoteKind(Vocabulary):

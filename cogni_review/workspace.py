@@ -22,6 +22,15 @@ from cogni_review.policy import Policy, SpecLocation
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """What a check knows of the pull request it judges, beyond its commits: the title and body,
+    the evidence `ai-rule` gates show a model."""
+
+    title: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True)
 class Workspace:
     root: Path
     repo: Repository | None
@@ -62,7 +71,8 @@ class Workspace:
         path.write_text(baseline.render(found), encoding="utf-8")
         return path, len(found)
 
-    def check(self, base: str, head: str | None = None, *, two_dot: bool = False) -> Report:
+    def check(self, base: str, head: str | None = None, *, two_dot: bool = False,
+              pull_request: PullRequest = PullRequest()) -> Report:
         """What `head` adds since its merge base with `base` (or since `base`, with two_dot),
         judged by the policy of `base` itself: a rule that landed after the branch point applies."""
         repo = self._repo()
@@ -73,7 +83,7 @@ class Workspace:
             since_snap, head_snap = repo.revision(since), repo.revision(head_commit)
             policy_snap = since_snap if since == policy_commit else repo.revision(policy_commit)
             change = diff.between(repo, since, head_commit, since_snap, head_snap)
-            change = replace(change, policy=policy_snap)
+            change = replace(change, policy=policy_snap, title=pull_request.title, body=pull_request.body)
             return self._judge(change, policy_snap, (since, head_commit))
 
     def check_staged(self) -> Report:

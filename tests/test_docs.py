@@ -29,6 +29,12 @@ def test_every_gate_is_in_the_reference_with_its_options_and_examples() -> None:
                 assert f"```\n{example.code}\n```" in reference, (plugin.type, example)
 
 
+def test_a_required_option_and_unset_defaults_read_as_such() -> None:
+    page = docs.page(next(p for p in PLUGINS if p.type == "ai-rule"))
+    assert "| `rule_file` | (required) |" in page
+    assert "| `model` | (unset) |" in page and "| `neutral_on_error` | `true` |" in page
+
+
 def test_no_gate_restates_a_default_in_its_docstring() -> None:
     """Defaults come from the code; a docstring that spells one out would drift from it."""
     for plugin in PLUGINS:

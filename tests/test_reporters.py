@@ -386,3 +386,15 @@ def test_sarif_caps_results_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None
         "level": "warning",
         "message": {"text": "1 results left out: code scanning accepts at most 2 per run"},
     }
+
+
+def test_which_neutral_reasons_are_errors_that_fail_on_error_fails() -> None:
+    """The gate tried and could not: an error. What the environment or the policy chose is not:
+    a fork's pull request without secrets (`no_endpoint`) must not fail a DAO's `fail_on_error: true`."""
+    assert {r.value for r in NeutralReason if r.is_error} == {
+        "internal_error", "timeout", "rule_missing", "rule_invalid", "invalid_provider_result"}
+    gates = tuple(GateResult(id=r.value, type="ai-rule", status=NEUTRAL, neutral_reason=r) for r in NeutralReason)
+    report = Report(mode="check", gates=gates, fail_on_error=True)
+    assert [g.id for g in gates if report.effective_status(g) == FAIL] == [
+        "internal_error", "timeout", "rule_missing", "rule_invalid", "invalid_provider_result"]
+    assert report.exit_code() == 1 and Report(mode="check", gates=gates).exit_code() == 0
