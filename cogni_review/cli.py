@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check.add_argument("--two-dot", action="store_true", help="diff base..head directly, not from their merge base")
     check.add_argument("--title", default="", help="the pull request's title (evidence for ai-rule gates)")
     check.add_argument("--body", default="", help="the pull request's description (evidence for ai-rule gates)")
+    check.add_argument("--pr", type=_pr_number, metavar="N", help="the pull request's number (for the vote-to-merge link)")
+    check.add_argument("--repo-url", type=_repo_url, metavar="URL",
+                       help="the repository the pull request targets, e.g. https://github.com/org/repo (for the vote-to-merge link)")
     validate = sub.add_parser("validate-spec", parents=[common], help="validate a spec; exit 0 valid, 2 invalid")
     validate.add_argument("file", nargs="?", help=f"the spec file (default {config.DEFAULT_SPEC})")
     init = sub.add_parser("init", parents=[common], help="write a commented starter spec")
@@ -51,6 +54,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docs_cmd.add_argument("--write", metavar="README", help="replace the generated section of this file")
     sub.add_parser("demo", parents=[common], help="watch the gate catch a real violation in the bundled billing service")
     return parser.parse_args(argv)
+
+
+def _pr_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a pull request number: {text!r}")
+    return int(text)
+
+
+def _repo_url(text: str) -> str:
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r}")
+    return text
 
 
 def _common(defaults: bool) -> argparse.ArgumentParser:
@@ -112,12 +127,12 @@ def run_check(args: argparse.Namespace) -> int:
         raise CogniError("check needs exactly one of --base REV (a pull request, a push) or --staged (a commit)")
     if args.staged and args.head:
         raise CogniError("--head goes with --base, not with --staged")
-    if args.staged and (args.title or args.body):
-        raise CogniError("--title and --body describe a pull request: they go with --base")
+    if args.staged and (args.title or args.body or args.pr or args.repo_url):
+        raise CogniError("--title, --body, --pr and --repo-url describe a pull request: they go with --base")
     workspace = Workspace.open(args.repo, args.spec)
     if args.staged:
         return emit(workspace.check_staged(), args)
-    pull_request = PullRequest(args.title, args.body)
+    pull_request = PullRequest(args.title, args.body, args.pr, args.repo_url or "")
     return emit(workspace.check(args.base, args.head, two_dot=args.two_dot, pull_request=pull_request), args)
 
 

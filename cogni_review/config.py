@@ -141,6 +141,15 @@ class Spec(Lenient):
             return ()
         return tuple(str(item).strip() for item in items if isinstance(item, (str, int, float)) and str(item).strip())
 
+    def dao(self) -> dict[str, str]:
+        """The DAO's contracts and proposal host: `governance.*`, its gaps filled from the older `cogni_dao.*`."""
+        found: dict[str, str] = {}
+        for block in (self.governance, self.cogni_dao):
+            for key, value in (block.items() if isinstance(block, dict) else ()):
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                    found.setdefault(str(key), str(value).strip())
+        return found
+
 
 class LoadedSpec(BaseModel):
     """A validated spec together with its document, for error messages about gate options."""

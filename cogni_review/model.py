@@ -65,6 +65,7 @@ class NoteKind(Vocabulary):
     STALE_BASELINE = "stale_baseline"
     SPEC_SOURCE = "spec_source"  # which spec was enforced, when it is not the obvious one
     GOVERNANCE_CHANGE = "governance_change"
+    VOTE_LINK = "vote_link"  # why a failing check of a DAO's repository carries no vote-to-merge link
 
 
 PASS, FAIL, NEUTRAL = Status.PASS, Status.FAIL, Status.NEUTRAL
@@ -222,6 +223,7 @@ class Report:
     fail_on_error: bool = False
     suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
     policy: str = ""  # which spec was enforced, and why
+    vote_url: str = ""  # a failing check of a DAO's repository: where to propose a vote to merge anyway
 
     @property
     def status(self) -> Status:

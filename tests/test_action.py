@@ -504,7 +504,7 @@ def test_same_repository_pull_request_gives_the_model_its_title_body_and_key(rep
         job_env = {"LITELLM_PROXY_URL": model.url, "LITELLM_MASTER_KEY": "sk-test-0123456789abcdef"}
         run = run_action(repo.root, "pull_request", event, pr.merge, tmp_path, job_env=job_env)
     assert (run.code, run.stderr, run.outputs["status"]) == (code, "", status)
-    assert run.env["COGNI_PR_TITLE"] == "Read the treasury from config"
+    assert (run.env["COGNI_PR_TITLE"], run.env["COGNI_PR_NUMBER"]) == ("Read the treasury from config", "7")
     (request,) = model.requests
     assert request["headers"]["Authorization"] == "Bearer sk-test-0123456789abcdef"
     user = request["json"]["messages"][1]["content"]
@@ -512,6 +512,27 @@ def test_same_repository_pull_request_gives_the_model_its_title_body_and_key(rep
     assert "Description:\nNo more hard-coded addresses.\n\n- pay.ts" in user
     assert "### src/pay.ts (added)" in user
     assert "pay.ts reads it" in run.summary
+
+
+DAO_SPEC = SPEC + """\
+governance:
+  dao_contract: "0xF61c3fafD4D34b4568e7a500d92b28Ac175e83C6"
+  plugin_contract: "0x609B427f04C1C42De3e28898cb7b9Bad329e6b77"
+  signal_contract: "0x590FC79B9c925C377fA63F4AaF54cdbF4Ee273A1"
+  chain_id: "8453"
+  base_url: "https://proposals.example.org"
+"""
+VOTE = ("https://proposals.example.org/merge-change?dao=0xF61c3fafD4D34b4568e7a500d92b28Ac175e83C6"
+        "&plugin=0x609B427f04C1C42De3e28898cb7b9Bad329e6b77&signal=0x590FC79B9c925C377fA63F4AaF54cdbF4Ee273A1"
+        "&chainId=8453&repoUrl=https%3A%2F%2Fgithub.com%2Focto-org%2Fwidget-app&pr=7&action=merge&target=change")
+
+
+def test_failing_pull_request_of_a_dao_links_to_a_vote_to_merge(repo, tmp_path: Path) -> None:
+    pr = open_pull_request(repo, BAD_PR, spec=DAO_SPEC)
+    run = run_action(pr.repo.root, "pull_request", pr.event(), pr.merge, tmp_path)
+    assert (run.code, run.stderr) == (1, "")
+    assert run.summary.splitlines()[:4] == ["## :x: cogni-review: FAIL", "",
+                                            f"**:ballot_box: [Propose a DAO vote to merge]({VOTE})**", ""]
 
 
 def test_pull_request_cannot_remove_its_own_gate(repo, tmp_path: Path) -> None:

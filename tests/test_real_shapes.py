@@ -77,7 +77,7 @@ def test_a_minted_nodes_spec_runs_every_gate_it_lists(lighthouse, run_cli, monke
     with ChatServer(replies) as server:
         monkeypatch.setenv("PROXY_BASE_URL", server.url)
         monkeypatch.setenv("PROXY_ADMIN_KEY", "sk-admin-0123456789abcdef")
-        code, doc = check(lighthouse, run_cli)
+        code, doc = check(lighthouse, run_cli, "--pr", "12", "--repo-url", "https://github.com/example-dao/lighthouse")
     assert [(g["id"], g["status"], g["neutral_reason"]) for g in doc["gates"]] == [
         ("review_limits", "pass", None),
         ("change-coherence", "pass", None),
@@ -87,6 +87,10 @@ def test_a_minted_nodes_spec_runs_every_gate_it_lists(lighthouse, run_cli, monke
     ]
     assert [r["json"]["model"] for r in server.requests] == ["small-model-x"] * 3  # review.model; the rule's own loses
     assert code == 1
+    assert doc["vote_to_merge"] == (
+        "https://votes.example.org/merge-change?dao=0x000000000000000000000000000000000000dEaD"
+        "&plugin=0x000000000000000000000000000000000000c0de&signal=0x000000000000000000000000000000000000bEEF"
+        "&chainId=8453&repoUrl=https%3A%2F%2Fgithub.com%2Fexample-dao%2Flighthouse&pr=12&action=merge&target=change")
 
 
 def test_on_a_fork_the_same_pull_request_is_neutral_not_failed(lighthouse, run_cli) -> None:

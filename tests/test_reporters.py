@@ -58,13 +58,18 @@ def timed_out_report() -> Report:
     return Report(mode="check", gates=(gate,), fail_on_error=True)
 
 
+VOTE = ("https://proposals.example.org/merge-change?dao=0x000000000000000000000000000000000000dEaD"
+        "&plugin=0x000000000000000000000000000000000000c0de&signal=0x000000000000000000000000000000000000bEEF"
+        "&chainId=8453&repoUrl=https%3A%2F%2Fgithub.com%2Focto-org%2Fwidget-app&pr=7&action=merge&target=change")
+
+
 def dao_report() -> Report:
-    """A failing ai-rule with its scores in details."""
+    """A failing ai-rule with its scores in details, in a DAO's repository: the vote link shows."""
     gate = GateResult(id="pr-coherence", type="ai-rule", status=FAIL, duration_ms=812,
                       message="rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails",
                       details=("require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge",
                                "sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts"))
-    return Report(mode="check", gates=(gate,))
+    return Report(mode="check", gates=(gate,), vote_url=VOTE)
 
 
 EMPTY = Report(mode="audit", gates=())
@@ -102,23 +107,27 @@ def test_render_is_deterministic_and_silent(
     assert capsys.readouterr() == ("", "")
 
 
-def test_details_in_text() -> None:
+def test_details_and_the_vote_link_in_text() -> None:
     assert text.render(dao_report()) == (
         "pr-coherence: fail — 0 violations, 812 ms: rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails\n"
         "  require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge\n"
         "  sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts\n"
+        f"Propose a DAO vote to merge: {VOTE}\n"
         "cogni-review: FAIL — 0 violations in 0 gates\n"
     )
 
 
-def test_details_in_json() -> None:
+def test_details_and_the_vote_link_in_json() -> None:
     doc = json.loads(json_.render(dao_report()))
+    assert list(doc) == ["version", "status", "mode", "gates", "notes", "vote_to_merge"]
+    assert doc["vote_to_merge"] == VOTE
     assert doc["gates"][0]["details"] == list(dao_report().gates[0].details)
-    assert "details" not in json.loads(json_.render(sample_report()))["gates"][0]
+    assert "vote_to_merge" not in json.loads(json_.render(sample_report()))
 
 
-def test_details_in_the_job_summary_and_annotations() -> None:
+def test_details_and_the_vote_link_in_the_job_summary_and_annotations() -> None:
     lines = github.render_summary(dao_report()).splitlines()
+    assert lines[:4] == ["## :x: cogni-review: FAIL", "", f"**:ballot_box: [Propose a DAO vote to merge]({VOTE})**", ""]
     assert lines[lines.index("### Details"):] == [
         "### Details", "", "#### `pr-coherence`", "",
         "- require says-what-it-does: 0.1 (needs &gt;= 0.8) fails — doubles every charge",

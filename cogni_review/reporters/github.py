@@ -68,6 +68,8 @@ def render_summary(report: Report) -> str:
     """The job summary: headline, a table of gates, a table of violations, the notes."""
     status = report.status
     lines = [f"## {ICONS[status]} cogni-review: {status.upper()}", ""]
+    if report.vote_url:
+        lines += [f"**:ballot_box: [Propose a DAO vote to merge]({report.vote_url})**", ""]
     lines += [f"{tally(report)} ({report.mode} mode).", ""]
     lines += gates_section(report) + details_section(report) + violations_section(report)
     lines += suppressions_section(report) + policy_section(report) + notes_section(report)

@@ -18,6 +18,8 @@ def render(report: Report) -> str:
         "gates": [gate_object(report, gate) for gate in report.gates],
         "notes": [note_object(note) for note in report.notes],
     }
+    if report.vote_url:
+        document["vote_to_merge"] = report.vote_url
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 

@@ -21,6 +21,8 @@ def render(report: Report) -> str:
                   for s in report.suppressions]
     for gate in report.gates:
         lines += gate_lines(report, gate)
+    if report.vote_url:
+        lines.append(f"Propose a DAO vote to merge: {report.vote_url}")
     lines.append(f"cogni-review: {report.status.upper()} — {tally(report)}")
     return "".join(line + "\n" for line in lines)
 
