@@ -171,3 +171,12 @@ def test_common_options_work_before_or_after_the_command(project, run_cli, tmp_p
     code, _, err = run_cli(*(["--spec", str(tmp_path / "missing.yaml"), "audit"] if order == "before" else
                              ["audit", "--spec", str(tmp_path / "missing.yaml")]), "--repo", str(project.root))
     assert code == 2 and "missing.yaml: no spec found" in err
+
+
+@pytest.mark.parametrize("gate", ["ai-rule", "agents-md-sync", "governance-policy", "goal-declaration", "forbidden-scopes"])
+def test_the_daos_gate_types_are_listed_and_explained(run_cli, gate) -> None:
+    code, out, _ = run_cli("list")
+    assert code == 0 and any(line.split()[0] == gate for line in out.splitlines())
+    code, out, _ = run_cli("explain", gate)
+    assert code == 0 and out.startswith(f"#### `{gate}`\n") and "Why:" in out and "Instead:" in out
+    assert "This change passes:" in out and "This change fails:" in out
