@@ -16,7 +16,7 @@ from cogni_review import __version__, catalog, config, engine, explain
 from cogni_review.errors import CogniError, ConfigError
 from cogni_review.model import Report
 from cogni_review.starter import TEMPLATE
-from cogni_review.workspace import Workspace
+from cogni_review.workspace import PullRequest, Workspace
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -60,6 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check.add_argument("--head", help="the revision with the change (default HEAD)")
     check.add_argument("--staged", action="store_true", help="judge the staged change against HEAD")
     check.add_argument("--two-dot", action="store_true", help="diff base..head directly, not from their merge base")
+    check.add_argument("--title", default="", help="the pull request's title (evidence for ai-rule gates)")
+    check.add_argument("--body", default="", help="the pull request's description (evidence for ai-rule gates)")
+    check.add_argument("--pr", type=_pr_number, metavar="N", help="the pull request's number (for the vote-to-merge link)")
+    check.add_argument("--repo-url", type=_repo_url, metavar="URL",
+                       help="the repository the pull request targets, e.g. https://github.com/org/repo (for the vote-to-merge link)")
     check.add_argument("--pushed", action="store_true",
                        help="judge what a push sends (pre-commit's PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF); "
                             "without that range, audit the committed HEAD")
@@ -81,6 +86,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docs_cmd.add_argument("--write", metavar="README", help="replace the generated section of this file")
     sub.add_parser("demo", parents=[common], help="watch the gate catch a real violation in the bundled billing service")
     return parser.parse_args(argv)
+
+
+def _pr_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a pull request number: {text!r}")
+    return int(text)
+
+
+def _repo_url(text: str) -> str:
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r}")
+    return text
 
 
 def _common(defaults: bool) -> argparse.ArgumentParser:
@@ -182,13 +199,16 @@ def run_check(args: argparse.Namespace) -> int:
                          "or --pushed (a pre-push hook)")
     if args.head and not args.base:
         raise CogniError("--head goes with --base")
+    if not args.base and (args.title or args.body or args.pr or args.repo_url):
+        raise CogniError("--title, --body, --pr and --repo-url describe a pull request: they go with --base")
     workspace = Workspace.open(args.repo, args.spec)
     if args.staged:
         report = workspace.check_staged()
     elif args.pushed:
         report = workspace.check_pushed(os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF"))
     else:
-        report = workspace.check(args.base, args.head, two_dot=args.two_dot, fetch=args.fetch)
+        pull_request = PullRequest(args.title, args.body, args.pr, args.repo_url or "")
+        report = workspace.check(args.base, args.head, two_dot=args.two_dot, fetch=args.fetch, pull_request=pull_request)
     return emit(report, args)
 
 

@@ -30,8 +30,10 @@ class Lenient(BaseModel):
 class GateEntry(BaseModel):
     """One item of `gates:`: `{type, id?, with?}`; `enabled: false` switches a gate off.
 
-    Older specs name a gate by `id` alone (`id: review_limits`): its type is read from the id.
-    Any other key is a mistake (`wiht:`), and an error.
+    Older specs name a gate by `id` alone (`id: review_limits`): its type is read from the id. A
+    gate listed without an `id` is named after its `rule_file` when it has one (an `ai-rule` with
+    `rule_file: pr-coherence.yaml` is `pr-coherence`), else after its type. Any other key is a
+    mistake (`wiht:`), and an error.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -54,6 +56,13 @@ class GateEntry(BaseModel):
         return self.id or self.derived_id or self.type
 
     @property
+    def default_id(self) -> str:
+        rule_file = (self.with_ or {}).get("rule_file")
+        if isinstance(rule_file, str) and rule_file.strip():
+            return re.sub(r"\.ya?ml$", "", rule_file.strip().rsplit("/", 1)[-1]) or self.type
+        return self.type
+
+    @property
     def options(self) -> dict[str, Any]:
         return dict(self.with_ or {})
 
@@ -66,6 +75,11 @@ class Provider(Lenient):
 class LlmProxy(Lenient):
     host_env: str | None = None
     master_key_env: str | None = None
+
+
+class Review(Lenient):
+    enabled: bool = True
+    model: str | None = None  # the model ai-rule gates ask, unless a gate names its own
 
 
 class Spec(Lenient):
@@ -82,7 +96,8 @@ class Spec(Lenient):
     providers: dict[str, Provider | None] | None = None
     llm_proxy: LlmProxy | None = None
     secrets: Any = None
-    required_status_contexts: Any = None
+    required_status_contexts: tuple[str, ...] | None = None
+    review: Review | None = None
     governance_change: Literal["warn", "fail"] = "warn"
     governance_paths: tuple[str, ...] = ()
 
@@ -103,14 +118,14 @@ class Spec(Lenient):
 
     @model_validator(mode="after")
     def _unique_derived_ids(self) -> "Spec":
-        """Gates listed without an id (several `ai-rule`s, say) get `type`, `type-2`, `type-3`..."""
+        """Gates listed without an id get their default id, then `-2`, `-3`... when it is taken."""
         taken = {entry.id for entry in self.gates if entry.id}
         for entry in self.gates:
             if entry.id is None:
-                candidate, n = entry.type, 1
+                candidate, n = entry.default_id, 1
                 while candidate in taken:
                     n += 1
-                    candidate = f"{entry.type}-{n}"
+                    candidate = f"{entry.default_id}-{n}"
                 taken.add(candidate)
                 object.__setattr__(entry, "derived_id", candidate)
         return self
@@ -132,6 +147,22 @@ class Spec(Lenient):
         if self.llm_proxy and self.llm_proxy.master_key_env:
             keys.setdefault(self.llm_proxy.master_key_env, LLM_PROXY)
         return keys
+
+    def intent_list(self, key: str) -> tuple[str, ...]:
+        """The non-blank strings of `intent.<key>` (`goals`, `non_goals`); () when it is not a list."""
+        items = self.intent.get(key) if isinstance(self.intent, dict) else None
+        if not isinstance(items, list):
+            return ()
+        return tuple(str(item).strip() for item in items if isinstance(item, (str, int, float)) and str(item).strip())
+
+    def dao(self) -> dict[str, str]:
+        """The DAO's contracts and proposal host: `governance.*`, its gaps filled from the older `cogni_dao.*`."""
+        found: dict[str, str] = {}
+        for block in (self.governance, self.cogni_dao):
+            for key, value in (block.items() if isinstance(block, dict) else ()):
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                    found.setdefault(str(key), str(value).strip())
+        return found
 
 
 def _addresses(value: Any, found: list[str]) -> None:
@@ -239,12 +270,15 @@ def _refuse_near_misses(data: dict, document: Document) -> None:
             raise ConfigError(f"{document.where((key,))}: unknown key; did you mean {close[0]!r}?")
 
 
-def describe(error: ValidationError, document: Document, prefix: tuple = ()) -> str:
-    """One line per problem: `file:line: key.path: what is wrong`."""
+UNKNOWN_KEY = "check the spelling; `cogni-review explain GATE` lists the options"
+
+
+def describe(error: ValidationError, document: Document, prefix: tuple = (), unknown: str = UNKNOWN_KEY) -> str:
+    """One line per problem: `file:line: key.path: what is wrong`; `unknown` advises on an unknown key."""
     lines = []
     for problem in error.errors():
         path = prefix + tuple(_yaml_key(p) for p in problem["loc"])
-        lines.append(f"{document.where(path)}: {_message(problem)}")
+        lines.append(f"{document.where(path)}: {_message(problem, unknown)}")
     return "\n".join(lines)
 
 
@@ -252,14 +286,14 @@ def _yaml_key(part: Any) -> Any:
     return "with" if part == "with_" else part
 
 
-def _message(problem: dict) -> str:
+def _message(problem: dict, unknown: str) -> str:
     if problem["type"] == "extra_forbidden":
         loc = problem["loc"]
         if len(loc) == 3 and loc[0] == "gates":  # a key of a gate entry itself
             close = difflib.get_close_matches(str(loc[-1]), ["type", "id", "with", "enabled"], n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
             return f"unknown key ({hint}a gate entry has type, id, with and enabled)"
-        return "unknown key (check the spelling; `cogni-review explain GATE` lists the options)"
+        return f"unknown key ({unknown})"
     if problem["type"] == "missing":
         return "required key is missing"
     return f"{problem['msg']} (got {problem.get('input')!r})"

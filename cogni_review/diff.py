@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 from cogni_review.errors import GitError
@@ -80,14 +80,21 @@ class FileChange:
     lines_added: int = 0
     lines_removed: int = 0
     diff_bytes: int = 0  # the size of this file's part of the unified diff (0 when it has no hunks)
+    patch: str = field(default="", repr=False, compare=False)  # its hunks as git wrote them, from `---` on (cut at PATCH_KEEP)
 
 
 @dataclass(frozen=True)
 class Change:
+    """What a check judges: the files from `base` to `head`, with what the change says about itself
+    (a pull request's title and body) and the revision whose policy is enforced (`policy_files`)."""
+
     base: Snapshot
     head: Snapshot
     files: tuple[FileChange, ...]
     diff_bytes: int
+    policy: Snapshot | None = None  # the policy's revision when it is not `base` (a PR's base tip)
+    title: str = ""
+    body: str = ""
 
     @property
     def lines_changed(self) -> int:
@@ -99,7 +106,13 @@ class Change:
             return self
         prefix = folder + "/"
         files = tuple(f for f in self.files if any(p and p.startswith(prefix) for p in (f.path, f.old_path)))
-        return Change(self.base, self.head, files, sum(f.diff_bytes for f in files))
+        return replace(self, files=files, diff_bytes=sum(f.diff_bytes for f in files))
+
+    @property
+    def policy_files(self) -> Snapshot:
+        """The revision the spec was read from: a gate reads its rule files and workflows here, so a
+        change cannot rewrite what judges it."""
+        return self.base if self.policy is None else self.policy
 
 
 def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, head_snap: Snapshot) -> Change:
@@ -150,9 +163,15 @@ class _Block:
     minus: int = 0
     line: int = 0  # the head line the next context or added line is
     in_hunks: bool = False
+    text: list[bytes] = field(default_factory=list)  # from its `---` line on, up to PATCH_KEEP bytes
+    kept: int = 0
 
     def read(self, line: bytes) -> None:
         self.size += len(line)
+        if line.startswith(b"--- ") or self.text:
+            if self.kept < PATCH_KEEP:
+                self.text.append(line)
+            self.kept += len(line)
         if not self.in_hunks:
             if line.startswith(b"--- "):
                 self.source = _path(line[4:].rstrip(b"\r\n"))
@@ -181,10 +200,13 @@ class _Block:
         self.line = int(match.group(1))
 
 
+#: what is kept of each file's patch text (for gates that read it, such as ai-rule's evidence); the
+#: counts and added lines are always exact, whatever the size
+PATCH_KEEP = 256 * 1024
 _HUNK = re.compile(rb"@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
-def _hunks(lines: Iterable[bytes]) -> tuple[dict[str, tuple[LineSet, int, int, int]], int]:
+def _hunks(lines: Iterable[bytes]) -> tuple[dict[str, tuple[LineSet, int, int, int, str]], int]:
     """(target path -> (added lines, lines added, lines removed, bytes of its diff), the patch's
     size) for every file of any name that has hunks, reading the patch a line at a time.
 
@@ -205,7 +227,7 @@ class Patch:
     def __init__(self) -> None:
         self.size = 0
         self.block: _Block | None = None
-        self.done: dict[str, tuple[LineSet, int, int, int]] = {}
+        self.done: dict[str, tuple[LineSet, int, int, int, str]] = {}
 
     def feed(self, line: bytes) -> None:
         self.size += len(line)
@@ -223,7 +245,10 @@ class Patch:
         block, self.block = self.block, None
         if block is not None and block.in_hunks:
             name = block.target if block.target is not None else block.source
-            self.done[name] = (block.added, block.plus, block.minus, block.size)
+            text = b"".join(block.text).decode("utf-8", "replace")
+            if block.kept > PATCH_KEEP:
+                text += f"\n... ({block.kept - PATCH_KEEP:,} more bytes of this file's diff not kept)\n"
+            self.done[name] = (block.added, block.plus, block.minus, block.size, text)
 
 
 def _path(name: bytes) -> str | None:
@@ -262,8 +287,8 @@ def _unquote(quoted: bytes) -> bytes:
 
 
 def _with_hunks(change: FileChange, hunks: dict) -> FileChange:
-    added, plus, minus, size = hunks.get(change.path or change.old_path, (LineSet(), 0, 0, 0))
-    return FileChange(change.status, change.path, change.old_path, added, plus, minus, size)
+    added, plus, minus, size, patch = hunks.get(change.path or change.old_path, (LineSet(), 0, 0, 0, ""))
+    return FileChange(change.status, change.path, change.old_path, added, plus, minus, size, patch)
 
 
 def text(repo: Repository, base: str, head: str | None, paths: list[str], limit: int = 20_000) -> str:

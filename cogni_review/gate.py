@@ -16,8 +16,19 @@ first line what it flags, then `Why:`, `Instead:` and `Options:`. It defines:
   loose and free of look-arounds); None means every file.
 - optionally `activates(spec) -> bool`: turns the gate on with default options when the spec
   declares what it protects, even if `gates:` does not list it.
-- `EXAMPLES` (required for a file gate): `{"passes": [(path, code)], "fails": [(path, code)],
-  "with": {options}}`; a `# <-` or `// <-` marks each line that must be reported.
+- `EXAMPLES`, at least one passing and one failing: its tests and part of its documentation.
+  - A file gate's: `{"passes": [(path, code)], "fails": [(path, code)], "with": {options}}`; a
+    `# <-` or `// <-` marks each line that must be reported.
+  - A change gate's are small changes: `{"base": {path: text}, "passes": [change], "fails":
+    [change], "with": {options}}`, each change a dict with `head` (`{path: text}`, None deleting
+    a file), and optionally its own `base` files (added to the shared ones), the pull request's
+    `title` and `body`, and `replies`, what a model answers, in order (see `testing`). The spec
+    is the base's `.cogni/repo-spec.yaml`, as in a real check.
+
+What a change gate needs besides the change reaches it through its `Options`: a validator reads
+the spec with `spec_of(info)` and the environment with `environ_of(info)` (kept in private
+attributes, so they are not options a spec can set). A gate with a policy file of its own (an
+`ai-rule`'s rule file) reads it from `change.policy_files` and parses it with `read_yaml`.
 
 `Plugin.of(...)` reads a module into one `Plugin` and refuses what does not fit: a misspelt hook
 (`candidate`), both or neither of `scan` and `judge`, a hook with the wrong arity, examples of the
@@ -28,15 +39,19 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
-from cogni_review import globs
+from cogni_review import globs, yamlsource
+from cogni_review.config import describe
 from cogni_review.errors import ConfigError
 from cogni_review.globs import GlobSet
 from cogni_review.model import GateResult, Violation
@@ -156,7 +171,9 @@ def rebase(options: BaseModel, folder: str) -> BaseModel:
         return options
     updates = {name: _rebased(getattr(options, name), folder) for name in getattr(options, "glob_fields", ())}
     for name in getattr(options, "folder_fields", ()):
-        updates[name] = tuple(folder if f.strip("./") == "" else f"{folder}/{f.strip('/')}" for f in getattr(options, name))
+        value = getattr(options, name)
+        moved = [folder if f.strip("./") == "" else f"{folder}/{f.strip('/')}" for f in ([value] if isinstance(value, str) else value)]
+        updates[name] = moved[0] if isinstance(value, str) else tuple(moved)
     return options.model_copy(update=updates)
 
 
@@ -172,10 +189,63 @@ def _rebased(value: Any, folder: str) -> Any:
     return value
 
 
+class DeclarationOptions(GateOptions):
+    """Options of a gate that holds the spec to declaring a list under `intent` (`goals`,
+    `non_goals`): a subclass names it in `key`. The list is read from the spec in force, never
+    an option a spec can set."""
+
+    key: ClassVar[str] = ""
+    _declared: tuple[str, ...] = PrivateAttr(())
+
+    @model_validator(mode="after")
+    def _from_spec(self, info: ValidationInfo) -> DeclarationOptions:
+        spec = spec_of(info)
+        self._declared = spec.intent_list(self.key) if spec is not None else ()
+        return self
+
+    def verdict(self, what: str) -> GateResult:
+        """Passed when the spec declares at least one `what`; failed, saying where to, when not."""
+        count = len(self._declared)
+        if count:
+            return GateResult.passed(f"{what} declared: {count}", declared=count)
+        return GateResult.failed(f"the spec declares no {what}: list at least one under `intent.{self.key}`", declared=0)
+
+
 def spec_of(info: Any) -> Any:
     """The spec a gate's Options validator was handed (pydantic ValidationInfo), if any."""
     context = getattr(info, "context", None) or {}
     return context.get("spec")
+
+
+def environ_of(info: Any) -> Mapping[str, str]:
+    """The environment a gate's Options validator was handed, else the process's own: where a
+    gate finds the values of the env vars its spec names (an endpoint's URL and key)."""
+    context = getattr(info, "context", None) or {}
+    environ = context.get("environ")
+    return os.environ if environ is None else environ
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InvalidFile(ConfigError):
+    """A YAML file a gate reads (a rule file, a workflow) that does not parse or validate; the
+    message names the file, the line and the key path."""
+
+
+def read_yaml(data: bytes, source: str, model: type[M], unknown: str = "check the spelling") -> M:
+    """A YAML file of a gate's own, read like the spec: `data` validated as `model`, or
+    InvalidFile naming `source:line: key.path` and what is wrong there (`unknown`: the advice on
+    an unknown key)."""
+    try:
+        document = yamlsource.parse(data.decode("utf-8-sig"), source)
+        return model.model_validate(document.data)
+    except UnicodeDecodeError as e:
+        raise InvalidFile(f"{source}: not UTF-8 text: {e}") from None
+    except ConfigError as e:
+        raise InvalidFile(str(e)) from None
+    except ValidationError as e:
+        raise InvalidFile(describe(e, document, unknown=unknown)) from None
 
 
 @dataclass(frozen=True)
@@ -190,24 +260,62 @@ class Example:
 
 
 @dataclass(frozen=True)
+class ChangeExample:
+    """A change gate's example: the files at the base, what the change writes (None deletes a
+    file), the pull request's title and body, and the replies a model gives, in order."""
+
+    base: Mapping[str, str]
+    head: Mapping[str, str | None]
+    title: str = ""
+    body: str = ""
+    replies: tuple[str, ...] = ()
+
+    KEYS = frozenset({"base", "head", "title", "body", "replies"})
+
+    @classmethod
+    def parse(cls, item: Any, shared: Mapping[str, str], where: str) -> ChangeExample:
+        if not isinstance(item, Mapping) or set(item) - cls.KEYS or not isinstance(item.get("head"), Mapping):
+            raise ConfigError(f"{where} must be a dict with `head` (path -> text or None) and optionally "
+                              f"{', '.join(sorted(cls.KEYS - {'head'}))}")
+        base, head = {**shared, **_files(item.get("base", {}), where)}, dict(item["head"])
+        if not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in head.items()):
+            raise ConfigError(f"{where}: `head` maps paths to text, or to None for a deleted file")
+        replies = item.get("replies", ())
+        if not all(isinstance(r, (str, Mapping)) for r in replies):
+            raise ConfigError(f"{where}: `replies` are the model's answers: each a dict (sent as JSON) or text")
+        texts = tuple(r if isinstance(r, str) else json.dumps(r, indent=2) for r in replies)
+        title, body = item.get("title", ""), item.get("body", "")
+        if not (isinstance(title, str) and isinstance(body, str)):
+            raise ConfigError(f"{where}: `title` and `body` are text")
+        return cls(base, head, title, body, texts)
+
+
+@dataclass(frozen=True)
 class Examples:
     """A gate's examples: its tests and part of its documentation."""
 
-    passes: tuple[Example, ...] = ()
-    fails: tuple[Example, ...] = ()
+    passes: tuple[Example | ChangeExample, ...] = ()
+    fails: tuple[Example | ChangeExample, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)  # the `with:` they run with
+    base: Mapping[str, str] = field(default_factory=dict)  # change examples: the files every one starts from
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Examples:
         if raw is None:
             return cls()
-        if not isinstance(raw, Mapping) or set(raw) - {"passes", "fails", "with"}:
-            raise ConfigError(f"{where}: EXAMPLES must be a dict with keys passes, fails and with")
+        if not isinstance(raw, Mapping) or set(raw) - {"passes", "fails", "with", "base"}:
+            raise ConfigError(f"{where}: EXAMPLES must be a dict with keys passes, fails, with and (change gates) base")
         options = raw.get("with", {})
         if not isinstance(options, Mapping):
             raise ConfigError(f"{where}: EXAMPLES['with'] must be a dict of options")
-        return cls(_examples(raw.get("passes", ()), where, "passes"), _examples(raw.get("fails", ()), where, "fails"),
-                   dict(options))
+        shared = _files(raw.get("base", {}), f"{where}: EXAMPLES['base']")
+        return cls(_examples(raw.get("passes", ()), where, "passes", shared),
+                   _examples(raw.get("fails", ()), where, "fails", shared), dict(options), shared)
+
+    @property
+    def of_changes(self) -> bool:
+        """Whether these are change examples (a change gate's)."""
+        return any(isinstance(e, ChangeExample) for _, _, e in self)
 
     def __iter__(self):
         """(kind, index, example) for every example, passes first."""
@@ -216,13 +324,23 @@ class Examples:
                 yield kind, index, example
 
 
-def _examples(items: Any, where: str, kind: str) -> tuple[Example, ...]:
-    found = []
+def _examples(items: Any, where: str, kind: str, shared: Mapping[str, str]) -> tuple[Example | ChangeExample, ...]:
+    found: list[Example | ChangeExample] = []
     for index, item in enumerate(items):
-        if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-            raise ConfigError(f"{where}: EXAMPLES[{kind!r}][{index}] must be a (path, code) pair of strings")
-        found.append(Example(*item))
+        if isinstance(item, Mapping):
+            found.append(ChangeExample.parse(item, shared, f"{where}: EXAMPLES[{kind!r}][{index}]"))
+        elif isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(x, str) for x in item):
+            found.append(Example(*item))
+        else:
+            raise ConfigError(f"{where}: EXAMPLES[{kind!r}][{index}] must be a (path, code) pair of strings "
+                              "(a file gate's) or a dict describing a change (a change gate's)")
     return tuple(found)
+
+
+def _files(files: Any, where: str) -> dict[str, str]:
+    if not (isinstance(files, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        raise ConfigError(f"{where}: files must be a dict of path -> text")
+    return dict(files)
 
 
 HOOKS = ("scan", "judge", "candidates", "activates")
@@ -270,8 +388,13 @@ class Plugin:
         if not (isinstance(options, type) and issubclass(options, default)):
             raise ConfigError(f"{where}: Options must be a subclass of {default.__name__}")
         examples = Examples.parse(getattr(module, "EXAMPLES", None), where)
-        if hooks["scan"] and not (examples.passes and examples.fails):
-            raise ConfigError(f"{where}: a file gate needs EXAMPLES with at least one 'passes' and one 'fails'")
+        kind = "file" if hooks["scan"] else "change"
+        if not (examples.passes and examples.fails):
+            raise ConfigError(f"{where}: a {kind} gate needs EXAMPLES with at least one 'passes' and one 'fails'")
+        wanted = ChangeExample if hooks["judge"] else Example
+        if not all(isinstance(e, wanted) for _, _, e in examples):
+            shape = "dicts describing changes" if hooks["judge"] else "(path, code) pairs"
+            raise ConfigError(f"{where}: a {kind} gate's EXAMPLES are {shape}")
         doc = inspect.cleandoc(module.__doc__ or "")
         if not doc:
             raise ConfigError(f"{where}: the module docstring is the gate's documentation; it is missing")

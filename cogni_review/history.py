@@ -267,8 +267,8 @@ def _commit(header: bytes, raw: list[bytes], patch: diff.Patch) -> Commit:
         new = paths[-1] if status != diff.DELETED else None
         if status == diff.COPIED:
             old = None  # a copy has no "before": it is all new
-        added, plus, minus, size = hunks.get(new or old, (diff.LineSet(), 0, 0, 0))
-        files.append(diff.FileChange(status, new, old, added, plus, minus, size))
+        added, plus, minus, size, text = hunks.get(new or old, (diff.LineSet(), 0, 0, 0, ""))
+        files.append(diff.FileChange(status, new, old, added, plus, minus, size, text))
         if new:
             blobs[new] = (new_mode, new_sha)
         if paths[0] and status != diff.ADDED:

@@ -38,17 +38,33 @@ class NeutralReason(Vocabulary):
     POLICY_CHANGED = "policy_changed"  # the change edits the policy (governance_change: warn)
     NOTHING_JUDGED = "nothing_judged"  # the gate's globs select no file of the repository
     NOT_JUDGED = "not_judged"  # files the gate selects that it could not judge (a rule and unwalkable Python)
+    NO_ENDPOINT = "no_endpoint"  # no model endpoint or key here (a fork's PR: its secrets are withheld)
+    RULE_MISSING = "rule_missing"  # the rule file an ai-rule names is not in the base revision
+    RULE_INVALID = "rule_invalid"  # the rule file does not validate
+    INVALID_PROVIDER_RESULT = "invalid_provider_result"  # the model's endpoint gave no valid answer
+    MISSING_METRICS = "missing_metrics"  # the model left out a metric the rule is neutral without
+    NON_BLOCKING = "non_blocking"  # a rule marked `blocking: false` failed: reported, not enforced
+    NO_CONTEXTS_REQUIRED = "no_contexts_required"  # governance-policy: the spec requires no status contexts
 
     @property
     def is_error(self) -> bool:
-        """The gate broke: `fail_on_error` turns this into a failure."""
-        return self in (NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT, NeutralReason.NOT_JUDGED)
+        """The gate tried and could not do its job: `fail_on_error` turns this into a failure.
+
+        Not errors: what the environment or the policy chose (no endpoint on a fork's pull request,
+        a metric the rule is neutral without, a non-blocking rule, nothing to judge)."""
+        return self in _ERRORS
 
     @property
     def unjudged(self) -> bool:
         """The gate could not judge what it should have (`--fail-on neutral` fails on these);
-        the others are structural (a change gate in an audit, another tool's gate type)."""
-        return self.is_error or self is NeutralReason.NOTHING_JUDGED
+        the others are structural (a change gate in an audit, another tool's gate type, a
+        non-blocking rule, a policy edit under `governance_change: warn`)."""
+        return self.is_error or self in _UNJUDGED
+
+
+_ERRORS = frozenset({NeutralReason.INTERNAL_ERROR, NeutralReason.TIMEOUT, NeutralReason.NOT_JUDGED,
+                     NeutralReason.RULE_MISSING, NeutralReason.RULE_INVALID, NeutralReason.INVALID_PROVIDER_RESULT})
+_UNJUDGED = frozenset({NeutralReason.NOTHING_JUDGED, NeutralReason.NO_ENDPOINT, NeutralReason.MISSING_METRICS})
 
 
 class NoteKind(Vocabulary):
@@ -61,6 +77,7 @@ class NoteKind(Vocabulary):
     BASELINE = "baseline"  # how many findings the baseline accepted
     ACTIVATION = "activation"  # why no DAO gate is on, and what to declare
     GOVERNANCE_CHANGE = "governance_change"
+    VOTE_LINK = "vote_link"  # why a failing check of a DAO's repository carries no vote-to-merge link
 
 
 PASS, FAIL, NEUTRAL = Status.PASS, Status.FAIL, Status.NEUTRAL
@@ -192,6 +209,7 @@ class GateResult:
     description: str = ""  # what the gate flags: the first line of its documentation
     spec: str = ""  # the spec file that configured the gate (nested specs govern their subtrees)
     policy_diff: str = ""  # governance-change only: the unified diff of the policy files
+    details: tuple[str, ...] = ()  # lines shown under the gate's summary: scores, what was sent where
 
     @classmethod
     def passed(cls, message: str = "", **stats: Any) -> GateResult:
@@ -205,6 +223,10 @@ class GateResult:
     def neutral(cls, reason: NeutralReason, message: str = "", *, error: str | None = None, **stats: Any) -> GateResult:
         return cls(status=NEUTRAL, neutral_reason=NeutralReason(reason), message=message, error=error, stats=stats)
 
+    def detailed(self, *lines: str) -> GateResult:
+        """This result with `lines` shown under its summary in every format."""
+        return replace(self, details=self.details + tuple(lines))
+
 
 @dataclass(frozen=True)
 class Report:
@@ -214,6 +236,7 @@ class Report:
     fail_on_error: bool = False
     suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
     policy: str = ""  # which spec was enforced, and why
+    vote_url: str = ""  # a failing check of a DAO's repository: where to propose a vote to merge anyway
 
     @property
     def status(self) -> Status:

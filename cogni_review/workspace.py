@@ -13,11 +13,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from cogni_review import baseline, catalog, config, diff, engine, policy
+from cogni_review import baseline, catalog, config, diff, engine, policy, vote
 from cogni_review.errors import ConfigError, GitError
 from cogni_review.git import Repository, Revision, Snapshot, WorkTree
-from cogni_review.model import Report
+from cogni_review.model import FAIL, Note, NoteKind, Report
 from cogni_review.policy import Policy, SpecLocation
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What a check knows of the pull request it judges, beyond its commits: the title and body
+    (evidence for `ai-rule`), and the number and repository (for the vote-to-merge link)."""
+
+    title: str = ""
+    body: str = ""
+    number: int | None = None
+    repo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,8 @@ class Workspace:
         path.write_text(baseline.render(found), encoding="utf-8")
         return path, len(found)
 
-    def check(self, base: str, head: str | None = None, *, two_dot: bool = False, fetch: bool = False) -> Report:
+    def check(self, base: str, head: str | None = None, *, two_dot: bool = False, fetch: bool = False,
+              pull_request: PullRequest = PullRequest()) -> Report:
         """What `head` adds since its merge base with `base` (or since `base`, with two_dot),
         judged by the policy of `base` itself: a rule that landed after the branch point applies.
         With `fetch`, a base the clone does not have is fetched from origin first."""
@@ -83,7 +95,8 @@ class Workspace:
             since_snap, head_snap = repo.revision(since), repo.revision(head_commit)
             policy_snap = since_snap if since == policy_commit else repo.revision(policy_commit)
             change = diff.between(repo, since, head_commit, since_snap, head_snap)
-            return self._judge(change, policy_snap, (since, head_commit))
+            change = replace(change, policy=policy_snap, title=pull_request.title, body=pull_request.body)
+            return self._judge(change, policy_snap, (since, head_commit), pull_request)
 
     def _fetched(self, rev: str) -> str:
         """`rev`, fetched from origin if the clone does not have it; a GitError saying why not."""
@@ -120,16 +133,17 @@ class Workspace:
             change = diff.between(repo, base_rev, None, base_snap, repo.index())
             return self._judge(change, base_snap, (base_rev, None))
 
-    def _judge(self, change: diff.Change, policy_snap: Snapshot, revs: tuple[str, str | None]) -> Report:
+    def _judge(self, change: diff.Change, policy_snap: Snapshot, revs: tuple[str, str | None],
+               pull_request: PullRequest = PullRequest()) -> Report:
         """Judge `change` by the policy read from `policy_snap`; report any edit of the policy."""
         chosen = policy.for_change(self.spec, policy_snap, change.head, self.gates)
         report = self._run(chosen, engine.Sides.of_change(change))
         paths = policy.touched(change, chosen)
-        if not paths:
-            return report
-        governance = policy.change_result(change=change, paths=paths, policy=chosen,
-                                          policy_diff=diff.text(self._repo(), *revs, paths))
-        return replace(report, gates=report.gates + (governance,))
+        if paths:
+            governance = policy.change_result(change=change, paths=paths, policy=chosen,
+                                              policy_diff=diff.text(self._repo(), *revs, paths))
+            report = replace(report, gates=report.gates + (governance,))
+        return _with_vote_link(report, chosen, pull_request)
 
     def _run(self, chosen: Policy, sides: engine.Sides) -> Report:
         spec = chosen.spec.spec
@@ -151,6 +165,18 @@ class Workspace:
         if self.repo is None:
             raise GitError(f"{self.root}: not a git repository; `check` needs one (use `audit` for a plain folder)")
         return self.repo
+
+
+def _with_vote_link(report: Report, chosen: Policy, pull_request: PullRequest) -> Report:
+    """A failing check of a pull request whose spec declares its DAO links to a vote to merge it
+    anyway; when the DAO's block cannot make a link, a note says why."""
+    if report.status != FAIL or pull_request.number is None or not pull_request.repo_url:
+        return report
+    url, problem = vote.merge_link(chosen.spec.spec, pull_request.repo_url, pull_request.number)
+    if problem:
+        note = Note(NoteKind.VOTE_LINK, f"no vote-to-merge link: {problem} ({chosen.spec.document.source})")
+        return replace(report, notes=report.notes + (note,))
+    return replace(report, vote_url=url)
 
 
 def _inside(root: Path, spec: Path) -> str | None:

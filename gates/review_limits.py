@@ -40,3 +40,20 @@ def judge(change: Change, options: Options) -> GateResult:
     found = [Violation(Location("", 0, 0), token, f"the change is too large to review well: {said}", HINT)
              for token, said in over]
     return GateResult.failed("; ".join(said for _, said in over), *found, **stats)
+
+
+EXAMPLES = {
+    "with": {"max_changed_files": 2, "max_total_diff_kb": 1},
+    "base": {"src/pay.py": "def pay(amount_cents):\n    return amount_cents\n"},
+    "passes": [
+        {"head": {"src/pay.py": "def pay(amount_cents: int) -> int:\n    return amount_cents\n",
+                  "tests/test_pay.py": "from src.pay import pay\n\n\ndef test_pay():\n    assert pay(5) == 5\n"}},
+    ],
+    "fails": [
+        {"head": {"src/pay.py": "def pay(amount_cents: int) -> int:\n    return amount_cents\n",
+                  "src/refund.py": "def refund(amount_cents: int) -> int:\n    return -amount_cents\n",
+                  "tests/test_pay.py": "from src.pay import pay\n\n\ndef test_pay():\n    assert pay(5) == 5\n"}},
+        {"head": {"src/rates.py": "".join(f"RATE_{n} = {{'currency': 'USDC', 'chain': 'base', 'micro_usd_per_credit': {n * 100}}}\n"
+                                          for n in range(1, 16))}},
+    ],
+}

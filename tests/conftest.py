@@ -51,6 +51,17 @@ def found(report) -> list[tuple[str, str, int, str]]:
     return [(v.gate_type, v.path, v.line, v.token) for v in report.violations]
 
 
+#: env vars the specs of these tests name for a model endpoint; a developer's own must not reach a test
+MODEL_ENV = ("OPENROUTER_API_KEY", "LITELLM_PROXY_URL", "LITELLM_MASTER_KEY", "LLM_URL", "LLM_KEY", "ROUTER_KEY",
+             "PROXY_BASE_URL", "PROXY_ADMIN_KEY", "ROUTERCO_KEY")
+
+
+@pytest.fixture(autouse=True)
+def no_model_endpoint(monkeypatch) -> None:
+    for name in MODEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     return GitRepo(tmp_path / "repo")

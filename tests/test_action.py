@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cogni_review import testing
+
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 EVENTS = Path(__file__).resolve().parent / "fixtures" / "events"
@@ -187,7 +189,9 @@ class Run:
 INSTALLED = str(Path(sys.executable).parent / "cogni-review")
 
 
-def run_action(workspace: Path, event_name: str, event: dict, sha: str, tmp: Path, **inputs: str) -> Run:
+def run_action(workspace: Path, event_name: str, event: dict, sha: str, tmp: Path, job_env: dict[str, str] | None = None,
+               **inputs: str) -> Run:
+    """Run the action's review step; `job_env` is what the workflow's `env:` sets (secrets, say)."""
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_path.write_text(json.dumps(event, indent=2), encoding="utf-8")
@@ -209,6 +213,7 @@ def run_action(workspace: Path, event_name: str, event: dict, sha: str, tmp: Pat
         script = tmp / f"step-{index}.sh"
         script.write_text(step["run"], encoding="utf-8")
         process_env = runner_env(workspace, event_name, event_path, sha, tmp)
+        process_env.update(job_env or {})
         process_env.update(GITHUB_OUTPUT=str(outputs_file), GITHUB_STEP_SUMMARY=str(summary_file), **env)
         done = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -329,7 +334,7 @@ def test_action_declares_its_inputs_outputs_and_steps() -> None:
 def test_install_step_pip_installs_the_action_or_the_pinned_version(tmp_path: Path) -> None:
     """Run the install script with a stand-in `python` that records its arguments."""
     (install,) = [s for s in ACTION["runs"]["steps"] if "run" in s and "pip install" in s["run"]]
-    assert '"${COGNI_VERSION:-$COGNI_ACTION_PATH}"' in install["run"]
+    assert '"${COGNI_VERSION:-$COGNI_ACTION_PATH[ai]}"' in install["run"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "python"  # makes a "venv" holding a copy of itself; records what pip is asked
@@ -350,7 +355,7 @@ def test_install_step_pip_installs_the_action_or_the_pinned_version(tmp_path: Pa
         return args.read_text(encoding="utf-8").splitlines()
 
     pip = ["-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    assert installed() == [*pip, str(ROOT)]
+    assert installed() == [*pip, f"{ROOT}[ai]"]  # with what ai-rule gates need
     assert installed(version="cogni-review==0.1.0") == [*pip, "cogni-review==0.1.0"]
 
 
@@ -509,7 +514,7 @@ def test_fail_on_neutral_fails_only_a_gate_that_could_not_judge(repo, tmp_path: 
     run = run_action(repo.root, "pull_request", pr.event(), pr.merge, tmp_path, **{"fail-on": fail_on})
     assert (run.code, run.stderr) == (code, "")
     assert run.outputs["status"] == "neutral"
-    assert any(a.endswith(f"::{annotation}") for a in run.annotations), run.annotations
+    assert any(f"::{annotation}" in a for a in run.annotations), run.annotations
 
 
 def test_install_step_uses_its_own_virtual_environment(tmp_path: Path) -> None:
@@ -531,6 +536,93 @@ def test_install_step_uses_its_own_virtual_environment(tmp_path: Path) -> None:
     installed = read_outputs(outputs)["bin"]
     assert installed == f"{tmp_path}/cogni-review-venv/bin/cogni-review" and Path(installed).is_file()
     assert subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True).stdout == job_python
+
+
+RULE = """\
+id: strict-pr-mapping
+schema_version: "0.3"
+blocking: true
+workflow_id: goal-evaluations
+evaluations:
+  - strict-pr-mapping: The code changes do what the title and description say, and nothing else.
+success_criteria:
+  neutral_on_missing_metrics: true
+  require:
+    - metric: strict-pr-mapping
+      gte: 0.8
+"""
+AI_SPEC = SPEC + """\
+llm_proxy: {host_env: LITELLM_PROXY_URL, master_key_env: LITELLM_MASTER_KEY}
+review: {model: small-model}
+fail_on_error: true
+gates:
+  - type: ai-rule
+    with: {rule_file: pr-syntropy-coherence.yaml}
+"""
+NO_ENDPOINT = ("::notice title=cogni-review%3A pr-syntropy-coherence::pr-syntropy-coherence: neutral (no_endpoint): "
+               "no model endpoint in the environment: set LITELLM_PROXY_URL and LITELLM_MASTER_KEY (llm_proxy). "
+               "GitHub withholds secrets from pull requests from forks, so there this gate stays neutral")
+
+
+def open_ai_pull_request(repo) -> PullRequest:
+    repo.commit("rules", **{".cogni/rules/pr-syntropy-coherence.yaml": RULE})
+    return open_pull_request(repo, {"src/pay.ts": PAY_GOOD}, spec=AI_SPEC)
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("fail", 0), ("neutral", 1)])
+def test_fork_pull_request_without_secrets_is_neutral_and_passes_by_default(repo, tmp_path: Path, fail_on: str,
+                                                                            code: int) -> None:
+    """A fork's pull request gets no secrets: the workflow's `${{ secrets.X }}` are empty. Even
+    with `fail_on_error: true`, that is not an error; `fail-on: neutral` makes it fail."""
+    pr = open_ai_pull_request(repo)
+    empty = {"LITELLM_PROXY_URL": "", "LITELLM_MASTER_KEY": ""}
+    run = run_action(repo.root, "pull_request", pr.event(), pr.merge, tmp_path, job_env=empty, **{"fail-on": fail_on})
+    assert (run.code, run.stderr) == (code, "")
+    assert run.outputs == {"status": "neutral", "violations": "0", "sarif-file": ""}
+    assert run.annotations == [NO_ENDPOINT]
+
+
+@pytest.mark.parametrize(("score", "code", "status"), [(0.9, 0, "pass"), (0.2, 1, "fail")])
+def test_same_repository_pull_request_gives_the_model_its_title_body_and_key(repo, tmp_path: Path, score: float,
+                                                                             code: int, status: str) -> None:
+    pr = open_ai_pull_request(repo)
+    event = pr.event()
+    event["pull_request"].update(title="Read the treasury from config", body="No more hard-coded addresses.\n\n- pay.ts")
+    answer = {"metrics": [{"metric": "strict-pr-mapping", "value": score, "observations": ["pay.ts reads it"]}],
+              "summary": "Does what it says."}
+    with testing.ChatServer([answer]) as model:
+        job_env = {"LITELLM_PROXY_URL": model.url, "LITELLM_MASTER_KEY": "sk-test-0123456789abcdef"}
+        run = run_action(repo.root, "pull_request", event, pr.merge, tmp_path, job_env=job_env)
+    assert (run.code, run.stderr, run.outputs["status"]) == (code, "", status)
+    assert (run.env["COGNI_PR_TITLE"], run.env["COGNI_PR_NUMBER"]) == ("Read the treasury from config", "7")
+    (request,) = model.requests
+    assert request["headers"]["Authorization"] == "Bearer sk-test-0123456789abcdef"
+    user = request["json"]["messages"][1]["content"]
+    assert "Title: Read the treasury from config" in user
+    assert "Description:\nNo more hard-coded addresses.\n\n- pay.ts" in user
+    assert "### src/pay.ts (added)" in user
+    assert "pay.ts reads it" in run.summary
+
+
+DAO_SPEC = SPEC + """\
+governance:
+  dao_contract: "0xF61c3fafD4D34b4568e7a500d92b28Ac175e83C6"
+  plugin_contract: "0x609B427f04C1C42De3e28898cb7b9Bad329e6b77"
+  signal_contract: "0x590FC79B9c925C377fA63F4AaF54cdbF4Ee273A1"
+  chain_id: "8453"
+  base_url: "https://proposals.example.org"
+"""
+VOTE = ("https://proposals.example.org/merge-change?dao=0xF61c3fafD4D34b4568e7a500d92b28Ac175e83C6"
+        "&plugin=0x609B427f04C1C42De3e28898cb7b9Bad329e6b77&signal=0x590FC79B9c925C377fA63F4AaF54cdbF4Ee273A1"
+        "&chainId=8453&repoUrl=https%3A%2F%2Fgithub.com%2Focto-org%2Fwidget-app&pr=7&action=merge&target=change")
+
+
+def test_failing_pull_request_of_a_dao_links_to_a_vote_to_merge(repo, tmp_path: Path) -> None:
+    pr = open_pull_request(repo, BAD_PR, spec=DAO_SPEC)
+    run = run_action(pr.repo.root, "pull_request", pr.event(), pr.merge, tmp_path)
+    assert (run.code, run.stderr) == (1, "")
+    assert run.summary.splitlines()[:4] == ["## :x: cogni-review: FAIL", "",
+                                            f"**:ballot_box: [Propose a DAO vote to merge]({VOTE})**", ""]
 
 
 def test_pull_request_cannot_remove_its_own_gate(repo, tmp_path: Path) -> None:

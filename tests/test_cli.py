@@ -15,8 +15,8 @@ payments_in:
 gates:
   - type: review-limits
     id: review_limits
-  - type: ai-rule
-    with: {rule_file: goals.yaml}
+  - type: license-headers
+    with: {year: 2025}
 """
 
 
@@ -30,7 +30,7 @@ def test_audit_clean_repo_passes_with_neutral_gates(project, run_cli) -> None:
     code, out, err = run_cli("audit", "--repo", str(project.root))
     assert (code, err) == (0, "")
     assert out.splitlines()[-1] == "cogni-review: NEUTRAL — 2 passed, 2 neutral"
-    assert "ai-rule: neutral (unimplemented_gate)" in out
+    assert "license-headers: neutral (unimplemented_gate)" in out
 
 
 def test_audit_finding_fails_with_grep_friendly_line(project, run_cli) -> None:
@@ -120,7 +120,7 @@ def test_validate_spec(tmp_path, run_cli) -> None:
     good.write_text(SPEC)
     code, out, _ = run_cli("validate-spec", str(good))
     assert code == 0
-    assert out == (f"{good}: valid; gates: review_limits (review-limits), ai-rule (ai-rule, not implemented here), "
+    assert out == (f"{good}: valid; gates: review_limits (review-limits), license-headers (license-headers, not implemented here), "
                    "wallet-address-literals (wallet-address-literals), widget-payment-reason (widget-payment-reason)\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("gates:\n  - type: review-limits\n    with:\n      max_changed_filez: 3\n")
@@ -175,3 +175,12 @@ def test_common_options_work_before_or_after_the_command(project, run_cli, tmp_p
     code, _, err = run_cli(*(["--spec", str(tmp_path / "missing.yaml"), "audit"] if order == "before" else
                              ["audit", "--spec", str(tmp_path / "missing.yaml")]), "--repo", str(project.root))
     assert code == 2 and "missing.yaml: no spec found" in err
+
+
+@pytest.mark.parametrize("gate", ["ai-rule", "agents-md-sync", "governance-policy", "goal-declaration", "forbidden-scopes"])
+def test_the_daos_gate_types_are_listed_and_explained(run_cli, gate) -> None:
+    code, out, _ = run_cli("list")
+    assert code == 0 and any(line.split()[0] == gate for line in out.splitlines())
+    code, out, _ = run_cli("explain", gate)
+    assert code == 0 and out.startswith(f"#### `{gate}`\n") and "Why:" in out and "Instead:" in out
+    assert "This change passes:" in out and "This change fails:" in out

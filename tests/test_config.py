@@ -37,8 +37,8 @@ def test_gate_ids_from_type_id_or_legacy_id_only() -> None:
         ("agents_md_sync", "agents-md-sync"),
         ("goal_declaration", "goal-declaration"),
         ("forbidden_scopes", "forbidden-scopes"),
-        ("ai-rule", "ai-rule"),
-        ("ai-rule-2", "ai-rule"),
+        ("no-copy-paste", "ai-rule"),  # an ai-rule is named after its rule file, as the predecessor named it
+        ("rule-file-that-does-not-exist", "ai-rule"),
     ]
     legacy = config.load(SPECS / "legacy_id_only_gates.yaml").spec.gates
     assert [(g.gate_id, g.type) for g in legacy] == [
@@ -115,8 +115,8 @@ def test_duplicate_explicit_gate_id() -> None:
 
 
 def test_options_of_unimplemented_gates_are_not_judged() -> None:
-    gates = resolve("gates:\n  - type: ai-rule\n    with: {rule_file: x.yaml, anything: [1, 2]}\n")
-    assert [(g.id, g.plugin, g.options) for g in gates] == [("ai-rule", None, None)]
+    gates = resolve("gates:\n  - type: license-headers\n    with: {year: x, anything: [1, 2]}\n")
+    assert [(g.id, g.plugin, g.options) for g in gates] == [("license-headers", None, None)]
 
 
 @pytest.mark.parametrize(

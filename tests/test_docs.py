@@ -22,7 +22,17 @@ def test_every_gate_is_in_the_reference_with_its_options_and_examples() -> None:
         for option in plugin.options.model_fields:
             assert f"| `{option}` |" in reference, (plugin.type, option)
         for _, _, example in plugin.examples:
-            assert f"```\n{example.code}\n```" in reference, (plugin.type, example)
+            if plugin.examples.of_changes:
+                for text in (*example.base.values(), *filter(None, example.head.values()), *example.replies):
+                    assert all(line.strip() in reference for line in text.splitlines()), (plugin.type, text)
+            else:
+                assert f"```\n{example.code}\n```" in reference, (plugin.type, example)
+
+
+def test_a_required_option_and_unset_defaults_read_as_such() -> None:
+    page = docs.page(next(p for p in PLUGINS if p.type == "ai-rule"))
+    assert "| `rule_file` | (required) |" in page
+    assert "| `model` | (unset) |" in page and "| `neutral_on_error` | `true` |" in page
 
 
 def test_no_gate_restates_a_default_in_its_docstring() -> None:

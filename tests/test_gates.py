@@ -29,8 +29,16 @@ def example_cases():
             yield pytest.param(plugin, example, id=f"{plugin.type}/{kind}/{index}")
 
 
-@pytest.mark.parametrize(("plugin", "example"), list(example_cases()))
-def test_examples_through_the_engine(plugin, example) -> None:
+def file_example_cases():
+    return [case for case in example_cases() if not case.values[0].examples.of_changes]
+
+
+def change_example_cases():
+    return [case for case in example_cases() if case.values[0].examples.of_changes]
+
+
+@pytest.mark.parametrize(("plugin", "example"), file_example_cases())
+def test_file_examples_through_the_engine(plugin, example) -> None:
     """Each example is audited as a one-file repository: the gate's file selection, prefilter,
     scan and the engine's comment and suppression handling all take part."""
     report = testing.judge(plugin, example)
@@ -42,12 +50,37 @@ def test_examples_through_the_engine(plugin, example) -> None:
     assert (result.status, result.neutral_reason) == expected
 
 
+@pytest.mark.parametrize(("plugin", "example"), change_example_cases())
+def test_change_examples_through_the_engine(plugin, example) -> None:
+    """Each change example is checked as a change in a real git repository, with its base's spec
+    (and, for ai-rule, a model answering over a real socket): it passes or fails as it says."""
+    kind = "passes" if example in plugin.examples.passes else "fails"
+    report = testing.judge(plugin, example)
+    (result,) = report.gates
+    assert (result.status, result.neutral_reason) == ("pass" if kind == "passes" else "fail", None), result.message
+
+
+def test_every_gate_has_examples_that_pass_and_fail() -> None:
+    for plugin in PLUGINS.values():
+        assert plugin.examples.passes and plugin.examples.fails, plugin.type
+        assert plugin.examples.of_changes == (not plugin.is_file_gate), plugin.type
+
+
+PORT = re.compile(r"127\.0\.0\.1:\d+")
+
+
 def render_examples() -> str:
-    """Every example's findings with column and message: pinned by a golden file."""
+    """Every example's findings with column and message, and every change example's verdict and
+    details: pinned by a golden file."""
     out = []
     for plugin in sorted(PLUGINS.values(), key=lambda p: p.type):
         for kind, index, example in plugin.examples:
-            for v in testing.findings(testing.judge(plugin, example)):
+            report = testing.judge(plugin, example)
+            if plugin.examples.of_changes:
+                (result,) = report.gates
+                out.append(f"{plugin.type}/{kind}/{index}: {result.status}: {result.message}")
+                out += [f"{plugin.type}/{kind}/{index}:   {PORT.sub('127.0.0.1:PORT', line)}" for line in result.details]
+            for v in testing.findings(report):
                 out.append(f"{plugin.type}/{kind}/{index}: {v.path}:{v.line}:{v.column}: {v.token!r}: {v.message} | {v.hint}")
     return "\n".join(out) + "\n"
 
@@ -68,11 +101,9 @@ def test_a_broken_prefilter_fails_the_examples(monkeypatch) -> None:
     assert all(testing.findings(testing.judge(plugin, e)) for e in failing)
 
 
-def test_every_file_gate_documents_why_instead_and_examples() -> None:
+def test_every_gate_documents_why_and_instead() -> None:
     for plugin in PLUGINS.values():
         assert plugin.summary and "Why:" in plugin.doc and "Instead:" in plugin.doc, plugin.type
-        if plugin.is_file_gate:
-            assert plugin.examples.passes and plugin.examples.fails, plugin.type
 
 
 def test_every_plugin_type_is_its_file_name_and_every_rule_its_class() -> None:
@@ -126,6 +157,41 @@ def test_a_module_that_does_not_fit_the_contract_is_an_error_at_load(tmp_path, h
     file = catalog.PluginFile("odd-gate", folder / "odd_gate.py")
     with pytest.raises(ConfigError, match=re.escape(error)):
         file.plugin
+
+
+CHANGE_GATE = '''"""Flags every change.
+
+Why: a test. Instead: nothing.
+"""
+from cogni_review.model import GateResult
+
+def judge(change, options):
+    return GateResult.failed("no")
+
+{examples}
+'''
+A_CHANGE = '{"head": {"a.py": "x = 1"}}'
+
+
+@pytest.mark.parametrize(
+    ("examples", "error"),
+    [
+        pytest.param("", "a change gate needs EXAMPLES with at least one 'passes' and one 'fails'", id="no-examples"),
+        pytest.param(f'EXAMPLES = {{"passes": [{A_CHANGE}], "fails": [("a.py", "x  # <-")]}}',
+                     "a change gate's EXAMPLES are dicts describing changes", id="a-file-example"),
+        pytest.param(f'EXAMPLES = {{"passes": [{A_CHANGE}], "fails": [{{"head": {{"a.py": 1}}}}]}}',
+                     "EXAMPLES['fails'][0]: `head` maps paths to text, or to None for a deleted file", id="head-not-text"),
+        pytest.param(f'EXAMPLES = {{"passes": [{A_CHANGE}], "fails": [{{"base": {{}}}}]}}',
+                     "EXAMPLES['fails'][0] must be a dict with `head` (path -> text or None) and optionally base, body, "
+                     "replies, title", id="no-head"),
+        pytest.param(f'EXAMPLES = {{"passes": [{A_CHANGE}], "fails": [{A_CHANGE}], "base": ["a.py"]}}',
+                     "EXAMPLES['base']: files must be a dict of path -> text", id="base-not-files"),
+    ],
+)
+def test_a_change_gate_needs_change_examples(tmp_path, examples: str, error: str) -> None:
+    (tmp_path / "odd_gate.py").write_text(CHANGE_GATE.format(examples=examples), encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        catalog.PluginFile("odd-gate", tmp_path / "odd_gate.py").plugin
 
 
 def test_a_module_that_fits_the_contract_loads(tmp_path) -> None:

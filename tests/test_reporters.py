@@ -58,6 +58,20 @@ def timed_out_report() -> Report:
     return Report(mode="check", gates=(gate,), fail_on_error=True)
 
 
+VOTE = ("https://proposals.example.org/merge-change?dao=0x000000000000000000000000000000000000dEaD"
+        "&plugin=0x000000000000000000000000000000000000c0de&signal=0x000000000000000000000000000000000000bEEF"
+        "&chainId=8453&repoUrl=https%3A%2F%2Fgithub.com%2Focto-org%2Fwidget-app&pr=7&action=merge&target=change")
+
+
+def dao_report() -> Report:
+    """A failing ai-rule with its scores in details, in a DAO's repository: the vote link shows."""
+    gate = GateResult(id="pr-coherence", type="ai-rule", status=FAIL, duration_ms=812,
+                      message="rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails",
+                      details=("require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge",
+                               "sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts"))
+    return Report(mode="check", gates=(gate,), vote_url=VOTE)
+
+
 EMPTY = Report(mode="audit", gates=())
 ALL_PASS = Report(mode="check", gates=(GateResult("limits", "review-limits", PASS, duration_ms=1),))
 FORMATS = [
@@ -72,6 +86,7 @@ REPORTS = [
     pytest.param(EMPTY, id="empty"),
     pytest.param(ALL_PASS, id="all-pass"),
     pytest.param(timed_out_report(), id="timed-out"),
+    pytest.param(dao_report(), id="dao"),
 ]
 
 
@@ -90,6 +105,39 @@ def test_render_is_deterministic_and_silent(
 ) -> None:
     assert render(report) == render(report)
     assert capsys.readouterr() == ("", "")
+
+
+def test_details_and_the_vote_link_in_text() -> None:
+    assert text.render(dao_report()) == (
+        "pr-coherence: fail — 0 violations, 812 ms: rule 'pr-coherence' fails: says-what-it-does: 0.1 (needs >= 0.8) fails\n"
+        "  require says-what-it-does: 0.1 (needs >= 0.8) fails — doubles every charge\n"
+        "  sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts\n"
+        f"Propose a DAO vote to merge: {VOTE}\n"
+        "cogni-review: FAIL — 1 gate failed with 0 violations\n"
+    )
+
+
+def test_details_and_the_vote_link_in_json() -> None:
+    doc = json.loads(json_.render(dao_report()))
+    assert list(doc) == ["version", "status", "mode", "gates", "notes", "vote_to_merge"]
+    assert doc["vote_to_merge"] == VOTE
+    assert doc["gates"][0]["details"] == list(dao_report().gates[0].details)
+    assert "vote_to_merge" not in json.loads(json_.render(sample_report()))
+
+
+def test_details_and_the_vote_link_in_the_job_summary_and_annotations() -> None:
+    lines = github.render_summary(dao_report()).splitlines()
+    assert lines[:4] == ["## :x: cogni-review: FAIL", "", f"**:ballot_box: [Propose a DAO vote to merge]({VOTE})**", ""]
+    assert lines[lines.index("### Details"):] == [
+        "### Details", "", "#### `pr-coherence`", "",
+        "- require says-what-it-does: 0.1 (needs &gt;= 0.8) fails — doubles every charge",
+        "- sent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts",
+    ]
+    assert github.render(dao_report()) == (
+        "::error title=cogni-review%3A pr-coherence::pr-coherence: fail: rule 'pr-coherence' fails: "
+        "says-what-it-does: 0.1 (needs >= 0.8) fails%0Arequire says-what-it-does: 0.1 (needs >= 0.8) fails — "
+        "doubles every charge%0Asent to proxy.example.org (small-model): title, description, 1 file(s): src/pay.ts\n"
+    )
 
 
 def test_registry_names_every_format() -> None:
@@ -209,7 +257,7 @@ def test_github_gate_and_note_commands() -> None:
     lines = github.render(sample_report()).splitlines()
     assert lines[3:] == [
         "::notice title=cogni-review%3A license-headers"
-        "::license-headers: neutral (unimplemented_gate)",
+        "::license-headers: neutral (unimplemented_gate): gate type 'license-headers' is not implemented by cogni-review",
         "::warning file=assets/logo%2Cv2.bin,title=cogni-review%3A plain_text"
         "::not valid UTF-8; read as plain text",
         "::notice title=cogni-review%3A governance_change"
@@ -347,3 +395,15 @@ def test_sarif_caps_results_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None
         "level": "warning",
         "message": {"text": "1 results left out: code scanning accepts at most 2 per run"},
     }
+
+
+def test_which_neutral_reasons_are_errors_that_fail_on_error_fails() -> None:
+    """The gate tried and could not: an error. What the environment or the policy chose is not:
+    a fork's pull request without secrets (`no_endpoint`) must not fail a DAO's `fail_on_error: true`."""
+    assert {r.value for r in NeutralReason if r.is_error} == {
+        "internal_error", "timeout", "not_judged", "rule_missing", "rule_invalid", "invalid_provider_result"}
+    gates = tuple(GateResult(id=r.value, type="ai-rule", status=NEUTRAL, neutral_reason=r) for r in NeutralReason)
+    report = Report(mode="check", gates=gates, fail_on_error=True)
+    assert [g.id for g in gates if report.effective_status(g) == FAIL] == [
+        "internal_error", "timeout", "not_judged", "rule_missing", "rule_invalid", "invalid_provider_result"]
+    assert report.exit_code() == 1 and Report(mode="check", gates=gates).exit_code() == 0

@@ -48,8 +48,22 @@ gates:
         platform_revenue_share: *rails
         system_donation: *rails
 """
+RULE = """\
+id: cogni-git-review-repo-goal-alignment
+schema_version: "0.3"
+blocking: true
+workflow_id: goal-evaluations
+evaluations:
+  - repo-goal: The change serves the repository's stated goals.
+success_criteria:
+  neutral_on_missing_metrics: true
+  require:
+    - metric: repo-goal
+      gte: 0.8
+"""
 BASE = {
     ".cogni/repo-spec.yaml": SPEC,
+    ".cogni/rules/repo-goal-alignment.yaml": RULE,
     "src/shared/env/server.ts": """\
 import { z } from "zod";
 
@@ -155,7 +169,7 @@ def test_task_0090_is_judged_right(pull_request) -> None:
     statuses = {g.id: (g.status, g.neutral_reason) for g in report.gates}
     assert statuses == {
         "review_limits": ("pass", None),
-        "ai-rule": ("neutral", "unimplemented_gate"),
+        "repo-goal-alignment": ("neutral", "no_endpoint"),  # no model endpoint in this test's environment
         "widget-payment-reason": ("fail", None),
         "wallet-address-literals": ("fail", None),
         "provider-api-key-usage": ("fail", None),
@@ -168,4 +182,4 @@ def test_the_same_pull_request_without_the_sneaky_files_passes(pull_request) -> 
     pull_request.write("src/app/(app)/credits/CreditsPage.client.tsx", BASE["src/app/(app)/credits/CreditsPage.client.tsx"])
     pull_request.commit("drop the sneaky parts")
     report = Workspace.open(str(pull_request.root), None).check("main")
-    assert (found(report), report.status, report.exit_code()) == ([], "neutral", 0)  # neutral: ai-rule is not ours
+    assert (found(report), report.status, report.exit_code()) == ([], "neutral", 0)  # neutral: ai-rule has no endpoint here

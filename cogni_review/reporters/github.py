@@ -38,7 +38,8 @@ def gate_command(report: Report, gate: GateResult) -> str:
     status = report.effective_status(gate)
     kind = "error" if status == FAIL else "warning" if gate.error else "notice"
     message = f"{gate.id}: {gate_status(report, gate)}"
-    message += f"\n{gate.error}" if gate.error else ""
+    message += f": {gate.message}" if gate.message else ""
+    message += "".join(f"\n{line}" for line in (gate.error, *gate.details) if line)
     return command(kind, {"title": f"cogni-review: {gate.id}"}, message)
 
 
@@ -89,9 +90,11 @@ def render_summary(report: Report) -> str:
     """The job summary: headline, a table of gates, a table of violations, the notes."""
     status = report.status
     lines = [f"## {ICONS[status]} cogni-review: {status.upper()}", ""]
+    if report.vote_url:
+        lines += [f"**:ballot_box: [Propose a DAO vote to merge]({report.vote_url})**", ""]
     lines += [f"{tally(report)} ({report.mode} mode).", ""]
-    lines += gates_section(report) + violations_section(report) + suppressions_section(report)
-    lines += policy_section(report) + notes_section(report)
+    lines += gates_section(report) + details_section(report) + violations_section(report)
+    lines += suppressions_section(report) + policy_section(report) + notes_section(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -130,6 +133,15 @@ def gate_row(report: Report, gate: GateResult) -> list[str]:
     status = f"**{status}**" if report.effective_status(gate) == FAIL else status
     counts = [str(len(gate.violations)), str(gate.duration_ms)]
     return [md.code(gate.id), md.code(gate.type), status, *counts, md.text(gate.message or gate.description)]
+
+
+def details_section(report: Report) -> list[str]:
+    """What gates said beyond one line: an ai-rule's scores against their thresholds, what it sent where."""
+    lines = []
+    for gate in report.gates:
+        if gate.details:
+            lines += [f"#### {md.code(gate.id)}", "", *(f"- {md.text(line)}" for line in gate.details), ""]
+    return ["### Details", "", *lines] if lines else []
 
 
 def violations_section(report: Report) -> list[str]:

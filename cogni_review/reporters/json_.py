@@ -18,6 +18,8 @@ def render(report: Report) -> str:
         "gates": [gate_object(report, gate) for gate in report.gates],
         "notes": [note_object(note) for note in report.notes],
     }
+    if report.vote_url:
+        document["vote_to_merge"] = report.vote_url
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 
@@ -39,6 +41,8 @@ def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
         obj["error"] = gate.error
     if gate.policy_diff:
         obj["policy_diff"] = gate.policy_diff
+    if gate.details:
+        obj["details"] = list(gate.details)
     return obj
 
 

@@ -29,6 +29,8 @@ def render(report: Report, colour: bool = False) -> str:
                   for s in report.suppressions]
     for gate in report.gates:
         lines += gate_lines(report, gate, paint)
+    if report.vote_url:
+        lines.append(f"Propose a DAO vote to merge: {report.vote_url}")
     lines.append(f"cogni-review: {paint(report.status, report.status.upper())} — {tally(report)}")
     return "".join(line + "\n" for line in lines)
 
@@ -64,6 +66,7 @@ def gate_lines(report: Report, gate: GateResult, paint=lambda status, text: text
                          "on the line or the line above (`cogni-review explain` shows the options)")
     if gate.error:
         lines.append(f"  error: {one_line(gate.error)}")
+    lines += [f"  {one_line(detail)}" for detail in gate.details]
     return lines
 
 
