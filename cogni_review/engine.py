@@ -428,6 +428,8 @@ def _new_findings(after: list[Violation], before: list[Violation], pair: FilePai
     """Head findings beyond the base's count for the same content key (or beyond what the
     baseline accepts in this file, if that is more), those on added lines counted new first.
     Base findings are keyed under the head path, so a rename carries them over."""
+    if not after:
+        return []
     counts = Counter(v.key._replace(path=pair.path or "") for v in before)
     for key, allowed in (accepted or {}).items():
         counts[key] = max(counts[key], allowed)
@@ -448,6 +450,8 @@ def _suppressions(file: SourceFile | None, cache: dict | None) -> tuple[Suppress
 def _gone(after: list[Violation], before: list[Violation], pair: FilePair) -> list[Violation]:
     """Base findings beyond the head's count for the same content key (keyed under the head's
     path when the file moved; under its old path when it was deleted)."""
+    if not before:
+        return []
     path = pair.path or pair.old_path or ""
     moved = [replace(v, location=Location(path, v.line, v.column)) for v in before]
     return introduced(moved, Counter(v.key for v in after), key=lambda v: v.key)

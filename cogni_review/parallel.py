@@ -8,7 +8,6 @@ is raised in the parent, never dropped.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import traceback
 from typing import Any, Callable, Sequence
@@ -16,11 +15,15 @@ from typing import Any, Callable, Sequence
 
 def available() -> bool:
     """Whether this platform can fork (children inherit the parent's state)."""
+    import multiprocessing  # imported here: a pull request's check never needs it
+
     return os.name == "posix" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def share(items: Sequence[Any], count: int, work: Callable[[list], Any]) -> list[Any]:
     """`work` over `count` interleaved slices of `items`; the results, the parent's first."""
+    import multiprocessing
+
     chunks = [list(items[i::count]) for i in range(count)]
     context = multiprocessing.get_context("fork")
     children = []
