@@ -144,15 +144,19 @@ def resolve_all(specs: tuple[ScopedSpec, ...], plugins: dict[str, PluginFile]) -
     """The gates of a root spec and its nested specs. For each file, the nearest spec with a
     file gate of a type wins: a parent's gate of that type does not judge below it."""
     per_spec = [(scoped, _resolve_scope(scoped, plugins)) for scoped in specs]
-    # the types each spec decides for its subtree: those it turns on, and those it lists (even off)
-    decides = {scoped.folder: {g.type for g in resolved} | {e.type for e in scoped.loaded.spec.gates}
-               for scoped, resolved in per_spec}
+    listed = {scoped.folder: {e.type for e in scoped.loaded.spec.gates} for scoped, _ in per_spec}
+    # a gate a spec turns on by what it declares yields to one an enclosing spec configured by
+    # listing it: only listing the type again (or `enabled: false`) takes a subtree from it
+    kept = [(scoped.folder, gate) for scoped, resolved in per_spec for gate in resolved
+            if not (gate.implicit and any(_below(scoped.folder, f) and gate.type in types for f, types in listed.items()))]
+    decides = {folder: set(types) for folder, types in listed.items()}
+    for folder, gate in kept:
+        decides[folder].add(gate.type)
     gates = []
-    for scoped, resolved in per_spec:
-        for gate in resolved:
-            below = () if not (gate.plugin and gate.plugin.is_file_gate) else tuple(
-                folder for folder, types in decides.items() if _below(folder, scoped.folder) and gate.type in types)
-            gates.append(replace(gate, shadowed=below) if below else gate)
+    for folder, gate in kept:
+        below = () if not (gate.plugin and gate.plugin.is_file_gate) else tuple(
+            other for other, types in decides.items() if _below(other, folder) and gate.type in types)
+        gates.append(replace(gate, shadowed=below) if below else gate)
     return gates
 
 

@@ -19,9 +19,11 @@ from cogni_review.git import Repository, Snapshot
 ADDED, MODIFIED, DELETED, RENAMED, COPIED, TYPE_CHANGED = "added", "modified", "deleted", "renamed", "copied", "type-changed"
 #: the change's own `.gitattributes` must not shrink what is measured or shown (`* -diff`,
 #: textconv filters): every file is diffed as text, as itself
-#: renames are found however many files a change moves (git's rename limit would otherwise
-#: report a large restructuring as deletions and additions, and old findings as new)
-RENAMES = ("-M", "-l0")
+#: renames are found in any restructuring up to RENAME_LIMIT files on a side (git's default, a
+#: few hundred to a thousand, reported a large one as deletions and additions, and old findings
+#: as new); past it git gives up on moved-and-edited files, and the change says so
+RENAME_LIMIT = 10_000
+RENAMES = ("-M", f"-l{RENAME_LIMIT}")
 TEXT_DIFF = (*RENAMES, "--text", "--no-textconv", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 _STATUS = {"A": ADDED, "M": MODIFIED, "D": DELETED, "R": RENAMED, "C": COPIED, "T": TYPE_CHANGED}
 
@@ -93,6 +95,7 @@ class Change:
     files: tuple[FileChange, ...]
     diff_bytes: int
     policy: Snapshot | None = None  # the policy's revision when it is not `base` (a PR's base tip)
+    renames_given_up: bool = False  # too many files moved for git to pair moved-and-edited ones
     title: str = ""
     body: str = ""
 
@@ -119,11 +122,12 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
     """The change from `base` to `head` (a commit), or to the index when head is None."""
     revs = [base] if head is None else [base, head]
     cached = ["--cached"] if head is None else []
-    statuses = _name_status(repo.run("diff", *cached, *RENAMES, "-z", "--name-status", "--no-ext-diff", *revs))
+    out, warnings = repo.run_with_warnings("diff", *cached, *RENAMES, "-z", "--name-status", "--no-ext-diff", *revs)
+    statuses = _name_status(out)
     with repo.stream("diff", *cached, *TEXT_DIFF, *revs) as lines:
         hunks, size = _hunks(lines)
     files = tuple(_with_hunks(f, hunks) for f in statuses)
-    return Change(base_snap, head_snap, files, size)
+    return Change(base_snap, head_snap, files, size, renames_given_up="rename detection was skipped" in warnings)
 
 
 def _name_status(out: str) -> list[FileChange]:

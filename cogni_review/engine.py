@@ -28,24 +28,28 @@ from cogni_review.catalog import ResolvedGate
 from cogni_review.diff import Change
 from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
-from cogni_review.layout import Layout
+from cogni_review.layout import Layout, is_code
 from cogni_review.globs import matches_any
 from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, Location, NeutralReason, Note, NoteKind,
                                 Report, Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
-#: never judged: the policy itself (specs, rule files, the baseline name the tokens they govern);
-#: code kept under a `.cogni/` folder is judged like any other
-NEVER_SCANNED = ("**/.cogni/**/*.yaml", "**/.cogni/**/*.yml", "**/.cogni/**/*.json", ".git/**")
+NEVER_SCANNED = (".git/**",)
 SUPPRESSIONS = "suppressions"
 #: binary files by their nature, counted in one note; any other binary file is named
 MEDIA = frozenset("png jpg jpeg gif webp ico bmp tiff avif svgz pdf woff woff2 ttf otf eot zip gz tgz bz2 xz 7z "
                   "jar war wasm mp3 mp4 wav ogg webm mov avi so dylib dll exe bin dat db sqlite pyc class".split())
 
 
-def scannable(path: str) -> bool:
-    return not matches_any(NEVER_SCANNED, path) and language_of(path) != "docs"
+def scannable(path: str, policy_folders: frozenset[str] = frozenset({""})) -> bool:
+    """Whether a file is read at all: not docs, not git's own, and not the policy itself, the
+    `.cogni/` folder beside a spec the run enforces (the spec, its rules and baseline name the
+    tokens they govern). Any other `.cogni/` folder is ordinary code or data."""
+    if matches_any(NEVER_SCANNED, path) or language_of(path) == "docs":
+        return False
+    parts = path.split("/")
+    return not any(part == ".cogni" and "/".join(parts[:i]) in policy_folders for i, part in enumerate(parts[:-1]))
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Sides:
     base: Snapshot | None = None
     change: Change | None = None
     layout: Layout | None = None
+    policy_folders: frozenset[str] = frozenset({""})  # the folders of the specs enforced (see `scannable`)
 
     @classmethod
     def of_snapshot(cls, snapshot: Snapshot) -> Sides:
@@ -219,11 +224,12 @@ class _Reader:
     """Reads files of one snapshot for one run, remembering what could not be judged and why."""
 
     snapshot: Snapshot | None
+    policy_folders: frozenset[str] = frozenset({""})
     binary: list[str] = field(default_factory=list)
     fallbacks: dict[str, str] = field(default_factory=dict)
 
     def read(self, path: str | None) -> SourceFile | None:
-        if path is None or self.snapshot is None or not scannable(path):
+        if path is None or self.snapshot is None or not scannable(path, self.policy_folders):
             return None
         data = self.snapshot.read(path)
         if data is None:
@@ -304,11 +310,14 @@ class _Judging:
     matched: Counter = field(default_factory=Counter)  # baseline keys matched by head findings
     scope: set[str] = field(default_factory=set)
     removed: list[Violation] = field(default_factory=list)
+    unselected: list[str] = field(default_factory=list)  # code files no gate selects
 
     def judge(self, pair: FilePair) -> None:
         self.scope.update(p for p in (pair.path, pair.old_path) if p)
         judging = [(run, run.selects(pair.path), run.selects(pair.old_path)) for run in self.runs]
         if not any(at_head or at_base for _, at_head, at_base in judging):
+            if pair.path and is_code(pair.path) and scannable(pair.path, self.head.policy_folders):
+                self.unselected.append(pair.path)  # code no gate judges: said, never silent
             return  # no gate judges this file: not even read
         head = self.head.read(pair.path) if any(at_head for _, at_head, _ in judging) else None
         base = self.base.read(pair.old_path) if any(at_base for _, _, at_base in judging) else None
@@ -338,7 +347,7 @@ class _Judging:
         runs = [{name: getattr(r, name) for name in _GateRun.TALLIES} for r in self.runs]
         return {"runs": runs, "listed": self.sups.listed, "invalid": self.sups.invalid, "stale": self.sups.stale,
                 "binary": self.head.binary, "fallbacks": self.head.fallbacks, "skipped": self.head.snapshot.skipped,
-                "matched": self.matched, "scope": self.scope, "removed": self.removed}
+                "matched": self.matched, "scope": self.scope, "removed": self.removed, "unselected": self.unselected}
 
     def merge(self, part: dict) -> None:
         for run, tallies in zip(self.runs, part["runs"]):
@@ -352,6 +361,7 @@ class _Judging:
         self.matched.update(part["matched"])
         self.scope |= part["scope"]
         self.removed += part["removed"]
+        self.unselected += part["unselected"]
 
 
 def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = None,
@@ -365,9 +375,9 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
     processes (default: one per core), each judging a slice of the files."""
     def judging() -> _Judging:
         runs = [_GateRun(g, cache) for g in gates if g.plugin and g.plugin.is_file_gate]
-        return _Judging(runs, _Suppressions({g.type for g in gates} | {g.id for g in gates}), _Reader(sides.head),
-                        _Reader(sides.base), baseline.by_path() if baseline is not None else {}, cache,
-                        removed is not None)
+        return _Judging(runs, _Suppressions({g.type for g in gates} | {g.id for g in gates}),
+                        _Reader(sides.head, sides.policy_folders), _Reader(sides.base, sides.policy_folders),
+                        baseline.by_path() if baseline is not None else {}, cache, removed is not None)
 
     state = judging()
     pairs = list(sides.pairs)
@@ -397,6 +407,9 @@ def _report(gates: list[ResolvedGate], sides: Sides, state: _Judging, baseline: 
     results.append(_suppression_result(sups, stale_fails=sides.change is not None))
     results += [_change_gate(g, sides.change) for g in gates if not (g.plugin and g.plugin.is_file_gate)]
     notes = state.head.notes() + [note for r in runs for note in r.notes()]
+    if runs:
+        notes += [Note(NoteKind.NOT_SELECTED, "code no gate judges: outside every gate's `paths` (or excluded)", path)
+                  for path in sorted(state.unselected)]
     if sides.change is None:
         notes += [Note(NoteKind.STALE_SUPPRESSION, f"suppression of {s.gate} suppresses nothing; remove it", s.path)
                   for s in sorted(sups.stale, key=lambda s: s.location)]

@@ -74,7 +74,7 @@ TEST_PATHS = (
     "**/__mocks__/**",
     "**/_fakes/**",
     "**/_fixtures/**",
-    "**/fixtures/**",
+    "**/__fixtures__/**",
     "**/testing.ts",
     "**/adapters/test/**",
     "**/cypress/**",
@@ -110,6 +110,10 @@ DEPLOY_PATHS = (
     "**/*.tfvars",
     "**/*.tfvars.*",
 )
+
+
+#: deployment config, but never inside an app's source: `src/infra/` or `src/scripts/` is app code
+DEPLOY_OUTSIDE_APPS = DEPLOY_PATHS + ("!**/src/**",)
 
 
 def in_every_app(*patterns: str) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from typing import Iterator, Protocol
 
 from cogni_review.errors import GitError
 
-GIT_OPTIONS = ("-c", "core.quotepath=false")
+GIT_OPTIONS = ("-c", "core.quotepath=false", "-c", "diff.suppressBlankEmpty=false")
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"
 
@@ -76,6 +76,14 @@ class Repository:
     def run(self, *args: str, raw: bool = False):
         """`git args...` in this repository; raises GitError with git's own words."""
         return _run(self.root, args, raw)
+
+    def run_with_warnings(self, *args: str) -> tuple[str, str]:
+        """(stdout, stderr) of `git args...`: for a command whose warnings matter."""
+        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=self.root, capture_output=True, check=False)
+        errors = done.stderr.decode("utf-8", errors="replace")
+        if done.returncode != 0:
+            raise GitError(f"git {' '.join(args)} failed: {errors.strip() or f'exit {done.returncode}'}")
+        return done.stdout.decode("utf-8", errors="surrogateescape"), errors
 
     def resolve(self, rev: str) -> str:
         """The commit id of `rev`, or a GitError that says what to do."""

@@ -57,6 +57,11 @@ def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(patterns)
 
 
+def escape(text: str) -> str:
+    """`text` as a glob matching itself only: every character globs give a meaning is escaped."""
+    return "".join(f"\\{c}" if c in "*?[]{}!\\" else c for c in text)
+
+
 def rebase(pattern: str, folder: str) -> str:
     """`pattern`, written relative to `folder`, as a pattern relative to the repository root:
     what a nested spec's glob means. A pattern without a slash still matches at any depth, but
@@ -65,6 +70,7 @@ def rebase(pattern: str, folder: str) -> str:
         return pattern
     negated, body = pattern.startswith("!"), pattern.lstrip("!").strip()
     anywhere = "/" not in body.rstrip("/")
+    folder = escape(folder)
     rebased = f"{folder}/**/{body}" if anywhere else f"{folder}/{body.lstrip('/')}"
     return ("!" if negated else "") + rebased
 

@@ -93,7 +93,8 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
     live: dict[ContentKey, deque[Introduction]] = defaultdict(deque)
     found: list[Introduction] = []
     states: dict[str, dict[str, tuple[str, str]]] = {}  # commit -> its policy files (for --all)
-    judges: dict[tuple, tuple[Policy, list, dict]] = {}  # policy -> (policy, its gates, its blob cache)
+    judges: dict[tuple, tuple[Policy, list, dict]] = {}  # policy -> (policy, its file gates, its blob cache)
+    notes: list[str] = []
     count = 0
     with repo.reading():
         for commit in _log(repo, tip, start, every):
@@ -105,8 +106,7 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
             after = _apply(before, commit)
             key = _policy_key(where, before, after)
             if key not in judges:
-                chosen = _policy(repo, where, before, after, commit)
-                judges[key] = (chosen, catalog.resolve_all(chosen.specs, catalog.builtins()), {})
+                judges[key] = _judge_with(repo, where, before, after, commit, notes)
             removed: list[Violation] = []
             report = _judge(repo, *judges[key], commit, removed)
             _follow(live, commit, removed)
@@ -125,7 +125,23 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
                 states[commit.sha] = after
             policy_files = after
     found.sort(key=lambda i: (i.order, i.violation.sort_key()))
-    return HistoryReport(count, found, time.perf_counter() - started)
+    return HistoryReport(count, found, time.perf_counter() - started, notes)
+
+
+def _judge_with(repo: Repository, where: SpecLocation, before: dict, after: dict, commit: Commit,
+                notes: list[str]) -> tuple[Policy, list, dict]:
+    """The policy a commit is judged by, its file gates (a history judges what each commit put in
+    its files; a change gate such as ai-rule would judge the change only half seen), and a fresh
+    blob cache. A past spec this tool cannot read is said, and the current spec stands in."""
+    try:
+        chosen = _policy(repo, where, before, after, commit)
+        gates = catalog.resolve_all(chosen.specs, catalog.builtins())
+    except ConfigError as e:
+        notes.append(f"{commit.sha[:12]}: the policy it would be judged by cannot be read ({e}); "
+                     "the current spec judged it")
+        chosen = Policy(where.from_disk(), "the current spec (the commit's own could not be read)")
+        gates = catalog.resolve_all(chosen.specs, catalog.builtins())
+    return chosen, [g for g in gates if g.plugin and g.plugin.is_file_gate], {}
 
 
 def _follow(live: dict[ContentKey, deque[Introduction]], commit: Commit, removed: list[Violation]) -> None:
@@ -144,7 +160,7 @@ def _judge(repo: Repository, chosen: Policy, gates: list, cache: dict, commit: C
     base = Revision(repo, (commit.parents[0] if commit.parents else "empty tree")[:12], dict(commit.old_blobs))
     head = Revision(repo, commit.sha[:12], dict(commit.blobs))
     change = diff.Change(base, head, commit.files, commit.diff_bytes)
-    sides = replace(engine.Sides.of_change(change), layout=_Judged())
+    sides = replace(engine.Sides.of_change(change), layout=_Judged(), policy_folders=chosen.folders)
     return engine.run(gates, sides, baseline=chosen.baseline, fail_on_error=chosen.spec.spec.fail_on_error,
                       policy=chosen.source, cache=cache, removed=removed)
 

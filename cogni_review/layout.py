@@ -15,6 +15,9 @@ from typing import Any, Protocol
 from cogni_review.regions import language_of
 
 CODE_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "sql", "solidity"})
+#: source code the gates read as plain text: still code a gate could have judged
+OTHER_CODE = frozenset(".go .rs .rb .java .kt .kts .scala .swift .php .cs .fs .c .h .cc .cpp .hpp .m .ex .exs .erl "
+                       ".clj .dart .lua .pl .pm .r .jl .hs .ml .vue .svelte .astro .cairo .move .vy .zig .nim".split())
 
 
 class Judging(Protocol):
@@ -52,7 +55,7 @@ class Layout:
 
     @cached_property
     def code(self) -> list[str]:
-        return [path for path in self.paths if language_of(path) in CODE_LANGUAGES]
+        return [path for path in self.paths if is_code(path)]
 
     @cached_property
     def app_roots(self) -> list[str]:
@@ -68,6 +71,11 @@ class Layout:
             shown = ", ".join(roots[:6]) + (f" and {len(roots) - 6} more" if len(roots) > 6 else "")
             return f"{said}; app and package roots found (folders holding a src/): {shown}"
         return f"{said}; no folder holds a src/: set the gate's `paths` to where the app code is"
+
+
+def is_code(path: str) -> bool:
+    """Source code in any language: one the gates parse, or one they read as plain text."""
+    return language_of(path) in CODE_LANGUAGES or path[path.rfind("."):].lower() in OTHER_CODE
 
 
 def app_roots(paths: list[str]) -> list[str]:

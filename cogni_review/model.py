@@ -71,6 +71,7 @@ class NoteKind(Vocabulary):
     PLAIN_TEXT = "plain_text"  # a source file that does not parse, scanned as plain text
     NOT_SCANNED = "not_scanned"  # a symlink, submodule, binary or unreadable file
     NOT_JUDGED = "not_judged"  # a file one gate could not judge (a rule and unparsable Python)
+    NOT_SELECTED = "not_selected"  # a code file no gate selects
     STALE_SUPPRESSION = "stale_suppression"
     STALE_BASELINE = "stale_baseline"
     SPEC_SOURCE = "spec_source"  # which spec was enforced, when it is not the obvious one
@@ -240,7 +241,11 @@ class Report:
 
     @property
     def status(self) -> Status:
+        """Failed if a gate failed; neutral if one was neutral, or if no gate ran at all (nothing
+        was judged: never a pass); passed otherwise."""
         statuses = [self.effective_status(g) for g in self.gates]
+        if not statuses:
+            return NEUTRAL
         if FAIL in statuses:
             return FAIL
         return NEUTRAL if NEUTRAL in statuses else PASS
@@ -258,7 +263,8 @@ class Report:
         """1 when a gate failed (or, with `fail_on="neutral"`, could not judge), else 0."""
         if self.status == FAIL:
             return 1
-        unjudged = any(g.status == NEUTRAL and g.neutral_reason and g.neutral_reason.unjudged for g in self.gates)
+        unjudged = not self.gates or any(g.status == NEUTRAL and g.neutral_reason and g.neutral_reason.unjudged
+                                         for g in self.gates)
         return 1 if fail_on == "neutral" and unjudged else 0
 
     def summarized(self) -> Report:

@@ -20,7 +20,7 @@ from cogni_review.diff import Change
 from cogni_review.errors import ConfigError
 from cogni_review.gate import TEST_PATHS
 from cogni_review.git import Snapshot
-from cogni_review.globs import matches_any
+from cogni_review.globs import matches_any, rebase
 from cogni_review.model import FAIL, NEUTRAL, GateResult, Location, NeutralReason, Note, NoteKind, Violation
 
 POLICY_PATHS = ("**/.cogni/**",)
@@ -41,15 +41,22 @@ class Policy:
     def specs(self) -> tuple[ScopedSpec, ...]:
         return (ScopedSpec.root(self.spec),) + self.nested
 
+    @property
+    def folders(self) -> frozenset[str]:
+        """The folders of the specs enforced ("" for the root): their `.cogni/` is the policy."""
+        return frozenset(s.folder for s in self.specs)
+
     def with_nested(self, snapshot: Snapshot) -> Policy:
         """This policy with the nested specs `snapshot` holds (read from the same revision as the
         root spec, so a change cannot add or weaken its own), and a note for each registered node
         that has none."""
-        nested = _nested(self.spec, snapshot)
+        nested, ignored = _nested(self.spec, snapshot)
         folders = {s.folder for s in nested}
         notes = tuple(Note(NoteKind.SPEC_SOURCE, f"nodes[{i}].path {folder} has no {config.DEFAULT_SPEC}; "
                            "the root spec governs it", config.DEFAULT_SPEC)
                       for i, folder in _registered(self.spec) if folder not in folders)
+        notes += tuple(Note(NoteKind.SPEC_SOURCE, "a spec under a test path (a fixture) governs nothing; ignored",
+                            f"{folder}/{config.DEFAULT_SPEC}") for folder in ignored)
         return replace(self, nested=nested, notes=self.notes + notes)
 
 
@@ -61,15 +68,19 @@ def _registered(root: LoadedSpec) -> list[tuple[int, str]]:
     return [(i, str(n["path"]).strip("/")) for i, n in enumerate(nodes) if isinstance(n, dict) and n.get("path")]
 
 
-def _nested(root: LoadedSpec, snapshot: Snapshot) -> tuple[ScopedSpec, ...]:
-    """Every spec below the root in `snapshot`, each inheriting from the nearest spec above it.
-    Specs inside a `.cogni/` folder or under test paths (fixtures) govern nothing."""
+def _nested(root: LoadedSpec, snapshot: Snapshot) -> tuple[tuple[ScopedSpec, ...], list[str]]:
+    """Every spec below the root in `snapshot`, each inheriting from the nearest spec above it,
+    and the folders of those ignored: specs under test paths (fixtures) govern nothing, nor do
+    copies inside a `.cogni/` folder."""
     suffix = "/" + config.DEFAULT_SPEC
     folders = sorted((p[: -len(suffix)] for p in snapshot.paths() if p.endswith(suffix)),
                      key=lambda f: (f.count("/"), f))
-    scoped = [ScopedSpec.root(root)]
+    scoped, ignored = [ScopedSpec.root(root)], []
     for folder in folders:
-        if ".cogni" in folder.split("/") or matches_any(TEST_PATHS, folder + "/"):
+        if ".cogni" in folder.split("/"):
+            continue
+        if matches_any(TEST_PATHS, folder + "/"):
+            ignored.append(folder)
             continue
         data = snapshot.read(folder + suffix)
         if data is None:  # a link or a submodule: never followed
@@ -77,7 +88,7 @@ def _nested(root: LoadedSpec, snapshot: Snapshot) -> tuple[ScopedSpec, ...]:
         parent = max((s for s in scoped if s.folder == "" or folder.startswith(s.folder + "/")),
                      key=lambda s: len(s.folder))
         scoped.append(parent.nest(folder, _parse(data, f"{folder}{suffix} (at {snapshot.label[:12]})")))
-    return tuple(scoped[1:])
+    return tuple(scoped[1:]), ignored
 
 
 def _parse(data: bytes, label: str) -> LoadedSpec:
@@ -157,10 +168,20 @@ def _baseline_at(snapshot: Snapshot) -> Baseline | None:
 
 
 def touched(change: Change, policy: Policy) -> list[str]:
-    """Policy paths (`.cogni/` and the spec's `governance_paths`) the change adds, edits, renames or deletes."""
+    """Policy paths (any `.cogni/` folder, and each spec's `governance_paths`, relative to its
+    folder) the change adds, edits, renames or deletes."""
     paths = {p for f in change.files for p in (f.path, f.old_path) if p}
-    patterns = POLICY_PATHS + tuple(policy.spec.spec.governance_paths)
+    patterns = POLICY_PATHS + tuple(rebase(g, s.folder) for s in policy.specs for g in s.loaded.spec.governance_paths)
     return sorted(p for p in paths if matches_any(patterns, p))
+
+
+def _governance_setting(policy: Policy, paths: list[str]) -> str:
+    """`fail` when the root spec says so, or a nested spec does for a path in its subtree."""
+    for scoped in policy.specs:
+        if scoped.loaded.spec.governance_change == "fail" and (
+                not scoped.folder or any(p.startswith(scoped.folder + "/") for p in paths)):
+            return "fail"
+    return "warn"
 
 
 def change_result(*, change: Change, paths: list[str], policy: Policy, policy_diff: str) -> GateResult:
@@ -176,7 +197,7 @@ def change_result(*, change: Change, paths: list[str], policy: Policy, policy_di
                   path, GOVERNANCE, GOVERNANCE)
         for path in paths
     )
-    setting = policy.spec.spec.governance_change
+    setting = _governance_setting(policy, paths)
     fail = setting == "fail"
     return GateResult(
         id=GOVERNANCE, type=GOVERNANCE, status=FAIL if fail else NEUTRAL, violations=found,

@@ -36,25 +36,28 @@ _LANGUAGES = {
     ".sql": "sql",
     ".sol": "solidity",
     # configuration and scripts whose comments start with `#`
-    **dict.fromkeys((".yaml", ".yml", ".toml", ".sh", ".bash", ".zsh", ".env", ".dockerfile", ".tfvars"), "hash"),
+    **dict.fromkeys((".yaml", ".yml"), "yaml"),
+    ".toml": "toml",
+    **dict.fromkeys((".sh", ".bash", ".zsh", ".env", ".dockerfile", ".tfvars"), "shell"),
     # MDX pages export and render JSX (a Next.js `page.mdx` is code): read as plain text, not docs
     **dict.fromkeys((".md", ".markdown", ".rst", ".txt", ".adoc"), "docs"),
 }
 #: files known by name rather than extension
-_NAMES = {"dockerfile": "hash", "makefile": "hash", ".env": "hash"}
+_NAMES = {"dockerfile": "shell", "makefile": "shell", ".env": "shell"}
 
 
 def language_of(path: str) -> str:
-    """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'solidity' | 'hash' | 'text' | 'docs'.
+    """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'solidity' | 'yaml' | 'toml' | 'shell' |
+    'text' | 'docs'.
 
     Decided by the extension, case-insensitively, or for a few files by their name: `.d.ts` is
-    TypeScript; YAML, TOML, shell, dotenv files (`.env`, `.env.local.example`) and Dockerfiles
-    are `hash` (comments start with `#`); a Markdown or reST file is `docs` (never scanned); and
-    anything unknown is `text` (scanned as plain text).
+    TypeScript; dotenv files (`.env`, `.env.local.example`), Dockerfiles and Makefiles are
+    `shell` (their comments are the shell's); a Markdown or reST file is `docs` (never scanned);
+    and anything unknown is `text` (scanned as plain text).
     """
     name = path.rsplit("/", 1)[-1].lower()
     if name in _NAMES or name.startswith((".env.", "dockerfile.")):
-        return _NAMES.get(name, "hash")
+        return _NAMES.get(name, "shell")
     return _LANGUAGES.get(os.path.splitext(name)[1], "text")
 
 
@@ -88,8 +91,8 @@ def analyse(language: str, text: str) -> Analysis:
         return Analysis(_sql_regions(text))
     if language == "solidity":
         return Analysis(_c_regions(text))
-    if language == "hash":
-        return Analysis(_hash_regions(text))
+    if language in _HASH_SCANNERS:
+        return Analysis(_HASH_SCANNERS[language](text))
     if language == "text":
         return Analysis(())
     raise ValueError(f"no regions for language {language!r}")
@@ -328,44 +331,141 @@ def _c_regions(text: str) -> tuple[Region, ...]:
     return tuple(regions)
 
 
-# YAML, TOML, shell, dotenv, Dockerfiles -----------------------------------------------------
+# YAML, TOML, shell, dotenv, Dockerfiles ---------------------------------------------------------
 #
-# A `#` at the start of a line or after white space, outside quotes, starts a comment that runs
-# to the end of the line. Quotes are followed within a line only ('...' and "..." with
-# backslash escapes); anything unclear (a quote never closed on its line) makes the rest of that
-# line code, never a comment, so a finding is never hidden by a guess.
+# Comments start with `#`, but what is data is each language's own business: YAML block scalars
+# and multi-line quoted strings, TOML's triple-quoted strings, shell quotes spanning lines,
+# escapes and here-documents all hold `#` as text. YAML is read with PyYAML's own scanner (a `#`
+# inside a scalar's span is data); TOML and shell with small state machines. Anything a scanner
+# does not understand stays code, never a comment.
 
-_HASH_LINE = re.compile(r"[^\n]*")
+
+def _yaml_regions(text: str) -> tuple[Region, ...]:
+    import yaml
+
+    scalars = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken):
+                scalars.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ParseFailure(f"yaml syntax error at line {mark.line + 1 if mark else 1}") from None
+    regions, inside = [], 0
+    for at in _hash_starts(text):
+        while inside < len(scalars) and scalars[inside][1] <= at:
+            inside += 1
+        if inside < len(scalars) and scalars[inside][0] <= at:
+            continue  # data: a `#` in a quoted, plain or block scalar
+        end = _line_end(text, at)
+        regions.append(Region(at, end, "comment"))
+    return _disjoint(regions)
 
 
-def _hash_regions(text: str) -> tuple[Region, ...]:
-    regions = []
-    for line in _HASH_LINE.finditer(text):
-        if "#" not in line.group():
+def _hash_starts(text: str) -> list[int]:
+    """Every `#` at the start of a line or after white space: where a YAML comment may begin."""
+    return [m.start(1) for m in re.finditer(r"(?:^|[ \t])(#)", text, re.MULTILINE)]
+
+
+def _line_end(text: str, at: int) -> int:
+    ends = [i for i in (text.find("\n", at), text.find("\r", at)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _disjoint(regions: list[Region]) -> tuple[Region, ...]:
+    kept: list[Region] = []
+    for region in sorted(regions, key=lambda r: r.start):
+        if not kept or region.start >= kept[-1].end:
+            kept.append(region)
+    return tuple(kept)
+
+
+_TOML = re.compile(r'"""|\'\'\'|"|\'|#')
+
+
+def _toml_regions(text: str) -> tuple[Region, ...]:
+    """TOML: `#` outside strings; basic strings honour backslash escapes, literal ones do not;
+    triple-quoted strings span lines."""
+    regions, pos = [], 0
+    while match := _TOML.search(text, pos):
+        token, start = match.group(), match.start()
+        if token == "#":
+            pos = _line_end(text, start)
+            regions.append(Region(start, pos, "comment"))
             continue
-        at = _hash_comment(line.group())
-        if at is not None:
-            regions.append(Region(line.start() + at, line.end(), "comment"))
+        escapes = token.startswith('"')
+        close = re.compile(("(?:[^\\\\]|\\\\.)*?" if escapes else ".*?") + re.escape(token), re.DOTALL)
+        closed = close.match(text, match.end())
+        if closed is None or (len(token) == 1 and "\n" in closed.group()):
+            raise _failure("toml", text, start, "string")
+        pos = closed.end()
     return tuple(regions)
 
 
-def _hash_comment(line: str) -> int | None:
-    """Where the comment of one line starts, or None."""
-    quote, i = "", 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "'\"" and (i == 0 or not (line[i - 1].isalnum() or line[i - 1] == "_")):
-            quote = c
-        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-            return i
-        i += 1
-    return None
+_SHELL = re.compile(r"""<<-?[ \t]*(?P<quote>['"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?P=quote)|["'`\\#]|\$\(|\$'""")
+
+
+def _shell_regions(text: str) -> tuple[Region, ...]:
+    """Shell, dotenv files and Dockerfiles: `#` starts a comment only where a word starts
+    (after white space or at a line's start), outside quotes, escapes and here-documents."""
+    regions, pos, heredocs, escaped = [], 0, [], -1
+    while match := _SHELL.search(text, pos):
+        token, start = match.group(), match.start()
+        if match.group("word"):
+            heredocs.append((match.group("word"), token.startswith("<<-")))
+            pos = match.end()
+            continue
+        if heredocs and "\n" in text[pos:start]:  # a here-document's body starts on the next line
+            pos = _skip_heredocs(text, text.index("\n", pos), heredocs)
+            heredocs = []
+            continue
+        if token == "#":
+            if start == 0 or (text[start - 1] in " \t\n\r;&|(" and start != escaped):
+                pos = _line_end(text, start)
+                regions.append(Region(start, pos, "comment"))
+            else:
+                pos = start + 1
+        elif token == "\\":
+            pos = escaped = start + 2  # the next character is literal, a `#` or a space included
+        elif token in ("$(", "`"):
+            pos = match.end()  # code inside a substitution is read like any code
+        else:
+            pos = _closing_quote(text, match.end(), token)
+    if heredocs and "\n" in text[pos:]:
+        _skip_heredocs(text, text.index("\n", pos), heredocs)  # only to say when one never closes
+    return tuple(regions)
+
+
+def _closing_quote(text: str, pos: int, quote: str) -> int:
+    """Past the quote that closes one opened just before `pos` (it may span lines)."""
+    if quote in ("\'",):
+        end = text.find("\'", pos)
+    else:  # "..." and $'...' honour backslash escapes
+        pattern = re.compile(r'(?:[^"\\]|\\.)*"' if quote == '"' else r"(?:[^'\\]|\\.)*'", re.DOTALL)
+        closed = pattern.match(text, pos)
+        end = closed.end() - 1 if closed else -1
+    if end < 0:
+        raise _failure("shell", text, pos - 1, "quote")
+    return end + 1
+
+
+def _skip_heredocs(text: str, newline: int, heredocs: list[tuple[str, bool]]) -> int:
+    """Past the bodies of the here-documents opened on the line that ends at `newline`."""
+    pos = newline + 1
+    for word, strip_tabs in heredocs:
+        while True:
+            end = text.find("\n", pos)
+            line = text[pos: end if end >= 0 else len(text)].rstrip("\r")
+            if (line.lstrip("\t") if strip_tabs else line) == word:
+                pos = end + 1 if end >= 0 else len(text)
+                break
+            if end < 0:
+                raise _failure("shell", text, newline, f"here-document {word}")
+            pos = end + 1
+    return pos
+
+
+_HASH_SCANNERS = {"yaml": _yaml_regions, "toml": _toml_regions, "shell": _shell_regions}
 
 
 def _failure(language: str, text: str, start: int, what: str) -> ParseFailure:

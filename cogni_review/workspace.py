@@ -120,7 +120,7 @@ class Workspace:
         tree, whose untracked files are not being pushed."""
         if from_ref and to_ref and from_ref.strip("0") and to_ref.strip("0"):
             return self.check(from_ref, to_ref)
-        return self.audit(rev="HEAD")
+        return self.audit(rev=to_ref if to_ref and to_ref.strip("0") else "HEAD")
 
     def check_staged(self) -> Report:
         """What the index adds to HEAD (a commit about to be made)."""
@@ -138,6 +138,10 @@ class Workspace:
         """Judge `change` by the policy read from `policy_snap`; report any edit of the policy."""
         chosen = policy.for_change(self.spec, policy_snap, change.head, self.gates)
         report = self._run(chosen, engine.Sides.of_change(change))
+        if change.renames_given_up:
+            report = replace(report, notes=report.notes + (Note(
+                NoteKind.NOT_JUDGED, f"more than {diff.RENAME_LIMIT:,} files moved: git paired only the files moved "
+                "unchanged, so a file moved and edited is judged as new, its old findings with it"),))
         paths = policy.touched(change, chosen)
         if paths:
             governance = policy.change_result(change=change, paths=paths, policy=chosen,
@@ -148,6 +152,7 @@ class Workspace:
     def _run(self, chosen: Policy, sides: engine.Sides) -> Report:
         spec = chosen.spec.spec
         gates = self.gates(chosen)
+        sides = replace(sides, policy_folders=chosen.folders)
         report = engine.run(gates, sides, baseline=chosen.baseline, fail_on_error=spec.fail_on_error,
                             policy=chosen.source)
         return replace(report, notes=chosen.notes + policy.activation_notes(gates) + report.notes)

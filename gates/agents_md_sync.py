@@ -28,6 +28,8 @@ from cogni_review.model import GateResult, Location, Violation
 
 
 class Options(GateOptions):
+    glob_fields = ("code_patterns", "exclude")
+
     code_patterns: tuple[str, ...] = Field(("**",), description="the code files (globs) whose change asks for their directory's doc")
     exclude: tuple[str, ...] = Field(DOC_PATHS + ("README*", "CHANGELOG*", "LICENSE*"),
                                      description="files that are never code, even if `code_patterns` selects them")

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from cogni_review import globs
 from cogni_review.config import LLM_PROXY
 from cogni_review.confinement import ConfinementOptions, candidates, governed, scan, where
-from cogni_review.gate import DEPLOY_PATHS, DOC_PATHS, TEST_PATHS, in_every_app, spec_of
+from cogni_review.gate import DEPLOY_OUTSIDE_APPS, DOC_PATHS, TEST_PATHS, in_every_app, spec_of
 
 __all__ = ["Options", "activates", "candidates", "scan"]
 
@@ -44,8 +44,9 @@ def adapter_globs(owner: str) -> tuple[str, ...]:
 class Options(ConfinementOptions):
     glob_fields = ConfinementOptions.glob_fields + ("env_modules", "keys")
     env_modules: tuple[str, ...] = Field(in_every_app("src/shared/env/**"), description="where every key may be read")
-    exclude: tuple[str, ...] = Field(TEST_PATHS + DOC_PATHS + DEPLOY_PATHS, description=(
-        "files never judged: tests and docs, and deployment config, which supplies keys rather than reading them"))
+    exclude: tuple[str, ...] = Field(DEPLOY_OUTSIDE_APPS + TEST_PATHS + DOC_PATHS, description=(
+        "files never judged: deployment config outside the apps' source, which supplies keys rather than "
+        "reading them, and tests and docs"))
     keys: dict[str, tuple[str, ...]] = Field({}, description=(
         "map of env var name -> adapter globs where it is also allowed; by default derived from the spec: "
         f"each `providers.<name>.api_key_env` in {', '.join(f'`{g}`' for g in adapter_globs('<name>'))}, "

@@ -225,3 +225,14 @@ def test_the_base_spec_decides_so_adding_goals_passes_from_the_next_change(repo,
     branch(repo, **{".cogni/repo-spec.yaml": "intent: {goals: [Ship]}\ngates:\n  - type: goal-declaration\n"})
     gate = gates_of(run_cli, repo)[1]["goal-declaration"]
     assert (gate["status"], gate["message"]) == ("fail", "the spec declares no goals: list at least one under `intent.goals`")
+
+
+def test_agents_md_sync_in_a_nested_spec_reads_its_globs_from_its_folder(repo, run_cli) -> None:
+    repo.commit("start", **{".cogni/repo-spec.yaml": "intent: {name: root}\n",
+                            "nodes/op/.cogni/repo-spec.yaml": "gates:\n  - type: agents-md-sync\n    with: {code_patterns: [\"app/**\"]}\n",
+                            "nodes/op/app/AGENTS.md": "# app\n", "nodes/op/app/pay.ts": "export const a = 1;\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("pay", **{"nodes/op/app/pay.ts": "export const a = 2;\n"})
+    code, out, _ = run_cli("check", "--base", "main", "--repo", str(repo.root), "--format", "json")
+    (gate,) = [g for g in json.loads(out)["gates"] if g["type"] == "agents-md-sync"]
+    assert gate["status"] == "fail" and gate["violations"][0]["path"].startswith("nodes/op/app")

@@ -171,3 +171,12 @@ def test_a_worker_that_fails_fails_the_run(project, monkeypatch) -> None:
     parent = os.getpid()
     with pytest.raises(RuntimeError, match="worker broke"):
         parallel.share(list(range(10)), 2, boom)
+
+
+def test_added_lines_are_right_whatever_the_users_diff_settings(project) -> None:
+    project.git("config", "diff.suppressBlankEmpty", "true")
+    project.git("config", "diff.noprefix", "true")
+    project.commit("before", **{"src/a.ts": "export const a = 1;\n\nexport const b = 2;\n"})
+    project.git("checkout", "-q", "-b", "feature")
+    project.commit("after", **{"src/a.ts": f'export const a = 1;\n\nexport const b = 2;\n\nconst to = "{A1}";\n'})
+    assert found(check(project)) == [("wallet-address-literals", "src/a.ts", 5, A1)]

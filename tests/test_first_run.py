@@ -191,3 +191,36 @@ def test_colour_on_a_terminal_unless_no_color(project) -> None:
 
     assert "cogni-review: \x1b[32mPASS\x1b[0m — 2 passed" in on_a_terminal({})
     assert "\x1b[" not in on_a_terminal({"NO_COLOR": "1"})
+
+
+def test_a_first_push_audits_what_is_pushed_not_the_checkout(project, run_cli, monkeypatch) -> None:
+    pushed = project.git("rev-parse", "HEAD").strip()
+    project.commit("local only", **{"src/pay.ts": f'const to = "{A1}";\n'})
+    project.git("checkout", "-q", pushed)  # HEAD is not what is being pushed
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", project.git("rev-parse", "main").strip())
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
+    code, out, _ = run_cli("check", "--pushed", "--repo", str(project.root))
+    assert code == 1 and out.startswith("src/pay.ts:1:13: wallet-address-literals")
+
+
+def test_a_run_with_no_gates_is_not_a_pass(repo, run_cli) -> None:
+    repo.commit("bare", **{".cogni/repo-spec.yaml": "intent: {name: x}\n", "src/a.ts": "export const a = 1;\n"})
+    code, out, _ = run_cli("audit", "--repo", str(repo.root))
+    assert code == 0 and out.splitlines()[-1] == "cogni-review: NEUTRAL — no gates ran"
+    assert run_cli("audit", "--repo", str(repo.root), "--fail-on", "neutral")[0] == 1
+
+
+def test_a_restructuring_past_the_rename_limit_is_said(project, monkeypatch) -> None:
+    from cogni_review import diff
+
+    monkeypatch.setattr(diff, "RENAMES", ("-M", "-l1"))
+    monkeypatch.setattr(diff, "TEXT_DIFF", ("-M", "-l1", *diff.TEXT_DIFF[2:]))
+    files = {f"src/m{n}.ts": "".join(f"export const x{k} = {k};\n" for k in range(20)) for n in range(3)}
+    project.commit("many", **files)
+    project.git("checkout", "-q", "-b", "feature")
+    for path, text in files.items():
+        project.move(path, path.replace("src/m", "src/lib/n"))  # new names: no pairing by name
+        project.write(path.replace("src/m", "src/lib/n"), text + "export const y = 1;\n")
+    project.commit("restructure")
+    report = Workspace.open(str(project.root), None).check("main")
+    assert any("files moved: git paired only" in n.message for n in report.notes)

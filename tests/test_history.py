@@ -114,3 +114,20 @@ def test_history_formats(story, run_cli, tmp_path) -> None:
     results = json.loads(sarif_file.read_text())["runs"][0]["results"]
     assert [(r["properties"]["presentAtHead"], r["properties"]["introducedIn"][:7]) for r in results] == [
         (False, findings[0]["introduced_in"][:7]), (True, findings[1]["introduced_in"][:7])]
+
+
+def test_a_past_spec_this_tool_cannot_read_is_said_and_the_rest_is_judged(repo) -> None:
+    repo.commit("old spec", **{".cogni/repo-spec.yaml": "gates:\n  - type: wallet-address-literals\n    with: {nonsense: 1}\n"})
+    repo.commit("pay", **{"src/pay.ts": f'const to = "{A1}";\n'})
+    repo.commit("fix spec", **{".cogni/repo-spec.yaml": SPEC})
+    repo.commit("pay again", **{"src/pay2.ts": f'const to = "{A2}";\n'})
+    report = walk(repo)
+    assert [s for s, *_ in summary(report)] == ["pay", "pay again"]
+    assert len(report.notes) == 2 and all("cannot be read" in n for n in report.notes)
+
+
+def test_history_judges_what_each_commit_put_in_its_files_not_the_change_as_a_whole(repo) -> None:
+    """Change gates (review-limits, ai-rule) judge a pull request, not a commit's partial view."""
+    repo.commit("spec", **{".cogni/repo-spec.yaml": SPEC + "gates:\n  - type: review-limits\n    with: {max_changed_files: 0}\n"})
+    repo.commit("pay", **{"src/pay.ts": f'const to = "{A1}";\n', "src/b.ts": "export const b = 1;\n"})
+    assert summary(walk(repo)) == [("pay", "src/pay.ts", 1, A1, True, None)]

@@ -332,3 +332,96 @@ def test_the_llm_proxys_own_adapter_may_read_its_master_key(repo) -> None:
                                f"{APP}/adapters/server/sandbox/llm-proxy-manager.ts": "LITELLM_MASTER_KEY: vars.key,\n"})
     assert [v.path for v in audit(repo).violations if v.token == "LITELLM_MASTER_KEY"] == [
         f"{APP}/shared/ai/model-catalog.server.ts"]
+
+
+def test_app_code_inside_src_is_judged_whatever_its_folder_is_called(repo) -> None:
+    """Deployment-config and fixture names do not hide app code inside a `src/`."""
+    repo.commit("app", **{
+        ".cogni/repo-spec.yaml": CLASSIC_SPEC,
+        "src/infra/openrouter-client.ts": "export const key = process.env.OPENROUTER_API_KEY;\n",
+        "src/scripts/sync.ts": "export const key = process.env.OPENROUTER_API_KEY;\n",
+        "src/fixtures/treasury.ts": f'export const TREASURY = "{TREASURY}";\n',
+        "scripts/deploy.sh": "export OPENROUTER_API_KEY\n",
+        "src/__tests__/pay.test.ts": f'const to = "{TREASURY}";\n',
+    })
+    assert found(audit(repo)) == [
+        ("wallet-address-literals", "src/fixtures/treasury.ts", 1, TREASURY),
+        ("provider-api-key-usage", "src/infra/openrouter-client.ts", 1, "OPENROUTER_API_KEY"),
+        ("provider-api-key-usage", "src/scripts/sync.ts", 1, "OPENROUTER_API_KEY"),
+    ]
+
+
+def test_a_cogni_folder_that_is_not_a_specs_is_judged(repo) -> None:
+    repo.commit("app", **{
+        ".cogni/repo-spec.yaml": CLASSIC_SPEC,
+        "src/chains/.cogni/mainnet.json": f'{{"treasury": "{TREASURY}"}}\n',
+        ".cogni/rules/rule.yaml": f"note: {TREASURY}\n",  # the policy's own folder: never judged
+    })
+    assert found(audit(repo)) == [("wallet-address-literals", "src/chains/.cogni/mainnet.json", 1, TREASURY)]
+
+
+def test_a_nested_spec_in_a_folder_with_glob_characters_governs_exactly_it(repo) -> None:
+    repo.commit("app", **{
+        ".cogni/repo-spec.yaml": "payments_in: {widget: {provider: depay}}\n",
+        "nodes/[x]/.cogni/repo-spec.yaml": OPERATOR_SPEC,
+        "nodes/[x]/app/src/pay.ts": f'const to = "{TREASURY}";\n',
+        "nodes/x/app/src/pay.ts": f'const to = "{USDC}";\n',
+    })
+    report = audit(repo)
+    assert {(v.gate_id, v.path) for v in report.violations} == {
+        ("wallet-address-literals@nodes/[x]", "nodes/[x]/app/src/pay.ts"),
+        ("wallet-address-literals", "nodes/x/app/src/pay.ts"),
+    }
+
+
+def test_a_gate_the_root_lists_is_not_replaced_by_a_nodes_defaults(repo) -> None:
+    """The root configures the address gate for every app (and `allow`s a protocol constant); a
+    node that merely declares an address does not swap that for the defaults in its subtree."""
+    root = ("payments_in: {widget: {provider: depay}}\ngates:\n  - type: wallet-address-literals\n"
+            f"    with: {{paths: [\"**/app/**\"], allow: [\"{USDC}\"]}}\n")
+    repo.commit("app", **{
+        ".cogni/repo-spec.yaml": root,
+        "nodes/op/.cogni/repo-spec.yaml": f'operator_wallet: {{address: "{OPERATOR}"}}\n',
+        "nodes/op/app/lib/pay.ts": f'const to = "{TREASURY}";\n',  # outside src/, inside the root's paths
+        "nodes/op/app/src/usdc.ts": f'const usdc = "{USDC}";\n',  # allowed by the root
+    })
+    report = audit(repo)
+    assert found(report) == [("wallet-address-literals", "nodes/op/app/lib/pay.ts", 1, TREASURY)]
+    assert "wallet-address-literals@nodes/op" not in {g.id for g in report.gates}
+
+
+def test_a_nested_specs_governance_paths_and_setting_apply_to_its_subtree(repo) -> None:
+    repo.commit("app", **{
+        ".cogni/repo-spec.yaml": "intent: {name: root}\n",
+        "nodes/op/.cogni/repo-spec.yaml": "governance_change: fail\ngovernance_paths: [app/src/policy.ts]\n",
+        "nodes/op/app/src/policy.ts": "export const LIMIT = 1;\n",
+    })
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("loosen", **{"nodes/op/app/src/policy.ts": "export const LIMIT = 9;\n"})
+    report = Workspace.open(str(repo.root), None).check("main")
+    (governance,) = [g for g in report.gates if g.type == "governance-change"]
+    assert (governance.status, [v.path for v in governance.violations]) == ("fail", ["nodes/op/app/src/policy.ts"])
+
+
+def test_code_in_any_language_is_something_to_judge(repo) -> None:
+    repo.commit("go", **{".cogni/repo-spec.yaml": "payments_in: {widget: {provider: depay}}\n",
+                         "cmd/pay/main.go": f'const to = "{TREASURY}"\n'})
+    wallet = by_gate(audit(repo))["wallet-address-literals"]
+    assert (wallet.status, wallet.neutral_reason) == ("neutral", "nothing_judged")
+
+
+def test_changed_code_no_gate_judges_is_said(repo) -> None:
+    spec = "payments_in: {widget: {provider: depay}}\ngates:\n  - type: widget-payment-reason\n    enabled: false\n"
+    repo.commit("app", **{".cogni/repo-spec.yaml": spec,
+                          "src/a.ts": "export const a = 1;\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("lib", **{"lib/pay.ts": f'const to = "{TREASURY}";\n', "README.md": "# x\n"})
+    report = Workspace.open(str(repo.root), None).check("main")
+    assert [(n.kind, n.path) for n in report.notes if n.kind == "not_selected"] == [("not_selected", "lib/pay.ts")]
+
+
+def test_a_spec_under_a_test_path_is_ignored_and_said(repo) -> None:
+    repo.commit("app", **{".cogni/repo-spec.yaml": "intent: {name: x}\n",
+                          "tests/fixtures/app/.cogni/repo-spec.yaml": "payments_in: {widget: {}}\n"})
+    notes = [(n.kind, n.path) for n in audit(repo).notes if n.kind == "spec_source"]
+    assert notes == [("spec_source", "tests/fixtures/app/.cogni/repo-spec.yaml")]

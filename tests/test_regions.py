@@ -343,14 +343,14 @@ def test_unknown_language(language: str) -> None:
         pytest.param("index.rst", "docs", id="rst"),
         pytest.param("LICENSE.txt", "docs", id="txt"),
         pytest.param("guide.adoc", "docs", id="adoc"),
-        pytest.param("config.yaml", "hash", id="yaml"),
-        pytest.param("ci/deploy.YML", "hash", id="yml-upper"),
-        pytest.param("pyproject.toml", "hash", id="toml"),
-        pytest.param("scripts/run.sh", "hash", id="shell"),
-        pytest.param("Dockerfile", "hash", id="dockerfile"),
-        pytest.param("nodes/op/app/Dockerfile.dev", "hash", id="dockerfile-variant"),
-        pytest.param(".env", "hash", id="dotenv"),
-        pytest.param("apps/web/.env.local.example", "hash", id="dotenv-example"),
+        pytest.param("config.yaml", "yaml", id="yaml"),
+        pytest.param("ci/deploy.YML", "yaml", id="yml-upper"),
+        pytest.param("pyproject.toml", "toml", id="toml"),
+        pytest.param("scripts/run.sh", "shell", id="shell"),
+        pytest.param("Dockerfile", "shell", id="dockerfile"),
+        pytest.param("nodes/op/app/Dockerfile.dev", "shell", id="dockerfile-variant"),
+        pytest.param(".env", "shell", id="dotenv"),
+        pytest.param("apps/web/.env.local.example", "shell", id="dotenv-example"),
         pytest.param("contracts/Token.sol", "solidity", id="solidity"),
         pytest.param("LICENSE", "text", id="no-extension"),
         pytest.param(".gitignore", "text", id="dotfile"),
@@ -369,21 +369,45 @@ def test_import_loads_no_parser() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("language", "text", "expected"),
     [
-        pytest.param("key: 1 # a comment\n", ["# a comment"], id="trailing"),
-        pytest.param("# whole line\nkey: 1\n", ["# whole line"], id="own-line"),
-        pytest.param('key: "a # b" # c\n', ["# c"], id="hash-in-double-quotes"),
-        pytest.param("key: 'a # b' # c\n", ["# c"], id="hash-in-single-quotes"),
-        pytest.param("url: http://x/#frag\n", [], id="hash-without-space-is-text"),
-        pytest.param("it's: here # c\n", ["# c"], id="apostrophe-in-a-word"),
-        pytest.param('key: "open # never closed\nnext: 1 # c\n', ["# c"], id="unclosed-quote-ends-at-the-line"),
-        pytest.param('echo "a \\" # b" # c\n', ["# c"], id="escaped-quote"),
-        pytest.param("export KEY=$OTHER #c\n", ["#c"], id="shell"),
+        pytest.param("yaml", "key: 1 # a comment\n", ["# a comment"], id="yaml-trailing"),
+        pytest.param("yaml", "# whole line\nkey: 1\n", ["# whole line"], id="yaml-own-line"),
+        pytest.param("yaml", 'key: "a # b" # c\n', ["# c"], id="yaml-hash-in-double-quotes"),
+        pytest.param("yaml", "key: 'a # b' # c\n", ["# c"], id="yaml-hash-in-single-quotes"),
+        pytest.param("yaml", "url: http://x/#frag\n", [], id="yaml-hash-without-space-is-text"),
+        pytest.param("yaml", "key: |\n  # data in a block scalar\nnext: 1 # c\n", ["# c"], id="yaml-block-scalar"),
+        pytest.param("yaml", 'key: "open\n  # data in a multi-line string"\n', [], id="yaml-multi-line-quotes"),
+        pytest.param("yaml", "key: [a, b  # c\n  ]\n", ["# c"], id="yaml-flow"),
+        pytest.param("toml", 'x = 1 # c\ny = "a # b" # d\n', ["# c", "# d"], id="toml"),
+        pytest.param("toml", 'banner = """\n# data\n""" # c\n', ["# c"], id="toml-multi-line-string"),
+        pytest.param("toml", "path = '''C:\\x # data''' # c\n", ["# c"], id="toml-literal"),
+        pytest.param("shell", "export KEY=$OTHER #c\n", ["#c"], id="shell"),
+        pytest.param("shell", 'echo "a \\" # b" # c\n', ["# c"], id="shell-escaped-quote"),
+        pytest.param("shell", "echo 'multi\n# line' # c\n", ["# c"], id="shell-quote-spans-lines"),
+        pytest.param("shell", "cat <<EOF\n# data\nEOF\necho x # c\n", ["# c"], id="shell-heredoc"),
+        pytest.param("shell", "cat <<-'END'\n\t# data\n\tEND\n# c\n", ["# c"], id="shell-heredoc-tabs"),
+        pytest.param("shell", "X=a\\ #data\necho x#y # c\n", ["# c"], id="shell-escape-and-mid-word"),
+        pytest.param("shell", "KEY=value #c\n# whole\n", ["#c", "# whole"], id="dotenv"),
     ],
 )
-def test_hash_comments(text: str, expected: list[str]) -> None:
-    assert [t for t, _ in covered("hash", text)] == expected
+def test_hash_comments(language: str, text: str, expected: list[str]) -> None:
+    """`#` starts a comment only where each language says; what it holds as data stays code."""
+    assert [t for t, _ in covered(language, text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        pytest.param("yaml", 'key: "unclosed\n', id="yaml"),
+        pytest.param("toml", 'x = "unclosed\n', id="toml"),
+        pytest.param("shell", "echo 'unclosed\n", id="shell-quote"),
+        pytest.param("shell", "cat <<EOF\nnever closed\n", id="shell-heredoc"),
+    ],
+)
+def test_what_a_hash_scanner_cannot_read_is_a_parse_failure(language: str, text: str) -> None:
+    with pytest.raises(ParseFailure):
+        non_code_regions(language, text)
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def test_text_shows_effective_status_and_error() -> None:
 @pytest.mark.parametrize(
     "report, expected",
     [
-        pytest.param(EMPTY, "cogni-review: PASS — no gates ran\n", id="empty"),
+        pytest.param(EMPTY, "cogni-review: NEUTRAL — no gates ran\n", id="empty"),
         pytest.param(ALL_PASS, "limits: pass — 0 violations, 1 ms\n"
                      "cogni-review: PASS — 1 passed\n", id="all-pass"),
     ],
@@ -212,7 +212,7 @@ def test_json_gate_status_is_effective_and_error_included() -> None:
 
 def test_json_empty() -> None:
     doc = json.loads(json_.render(EMPTY))
-    assert doc == {"version": 2, "status": PASS, "mode": "audit", "gates": [], "notes": []}
+    assert doc == {"version": 2, "status": NEUTRAL, "mode": "audit", "gates": [], "notes": []}
 
 
 # github annotations
@@ -286,7 +286,7 @@ def test_github_passing_has_no_annotations(report: Report) -> None:
 
 def test_summary_empty() -> None:
     assert github.render_summary(EMPTY) == (
-        "## :white_check_mark: cogni-review: PASS\n\n"
+        "## :white_circle: cogni-review: NEUTRAL\n\n"
         "no gates ran (audit mode).\n\n"
         "No gates ran.\n"
     )

@@ -25,6 +25,7 @@ def render_text(report: HistoryReport) -> str:
         lines.append(f"{commit.sha[:12]} {_date(commit.time)} {one_line(v.path)}:{v.line}:{v.column}: "
                      f"{v.gate_type} {one_line(v.message)} ({fate})")
         lines.append(f"  introduced by {one_line(commit.subject)!r}")
+    lines += [f"note: {one_line(note)}" for note in report.notes]
     present = len(report.present)
     lines.append(f"cogni-review history: {report.commits} commit(s) judged in {report.seconds:.1f} s; "
                  f"{plural(len(report.introductions), 'finding')} introduced, {present} still present at HEAD")
@@ -37,6 +38,7 @@ def render_json(report: HistoryReport) -> str:
         "mode": "history",
         "commits": report.commits,
         "findings": [_object(item) for item in report.introductions],
+        "notes": report.notes,
     }
     return json.dumps(document, indent=2) + "\n"
 
