@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from billing import env, invariants, ledger, lots, migrations, payments, startup
+from billing import db, env, invariants, ledger, lots, migrations, payments, startup
 from billing.accounts import Account, ServiceAccounts, UserAccounts
 from billing.errors import BillingError
 from billing.units import credits_to_micro_usd
@@ -34,7 +33,7 @@ class Output:
 
 @dataclass(frozen=True)
 class Context:
-    conn: sqlite3.Connection
+    conn: db.Connection
     settings: env.Settings
     args: argparse.Namespace
 
@@ -133,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print one JSON object")
     parser = argparse.ArgumentParser(prog=PROG, parents=[common],
                                      description="The reference billing service.")
-    parser.add_argument("--db", required=True, metavar="FILE", help="SQLite database file")
+    parser.add_argument("--db", metavar="FILE|URL", help="SQLite database file or postgresql://"
+                        f" URL (default: ${env.DATABASE_VAR})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, run: Callable[[Context], Output], helptext: str,
@@ -186,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     as_json = getattr(args, "json", False)
     try:
         settings = env.load()
-        conn = startup.open_database(args.db, initialise=args.command == "init")
+        target = args.db or settings.database
+        if not target:
+            raise BillingError(f"no database: pass --db FILE|URL or set {env.DATABASE_VAR}")
+        conn = startup.open_database(target, initialise=args.command == "init")
         try:
             out = args.run(Context(conn, settings, args))
         finally:

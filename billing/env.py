@@ -15,6 +15,7 @@ from fractions import Fraction
 from billing.errors import BillingError
 
 REVENUE_SHARE_VAR = "SYSTEM_TENANT_REVENUE_SHARE"
+DATABASE_VAR = "COGNI_BILLING_DB"  # the database when `--db` is not given: a file or a URL
 DEFAULT_REVENUE_SHARE = "0.75"
 
 
@@ -36,12 +37,14 @@ class RevenueShare:
 @dataclass(frozen=True)
 class Settings:
     revenue_share: RevenueShare
+    database: str | None = None
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     text = env.get(REVENUE_SHARE_VAR, DEFAULT_REVENUE_SHARE)
-    return Settings(revenue_share=parse_revenue_share(text))
+    return Settings(revenue_share=parse_revenue_share(text),
+                    database=env.get(DATABASE_VAR) or None)
 
 
 def parse_revenue_share(text: str) -> RevenueShare:

@@ -8,7 +8,6 @@ snapshot returning the offending rows; none is found for a healthy database.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ class _Invariant:
     name: str
     sql: str
     params: tuple[object, ...]
-    describe: Callable[[sqlite3.Row], str]
+    describe: Callable[[tuple], str]
 
 
 INVARIANTS = (
@@ -42,17 +41,18 @@ INVARIANTS = (
     ),
     _Invariant(
         "balance-equals-ledger-sum",
-        "SELECT a.id, a.balance_credits, COALESCE(SUM(l.amount), 0) AS total"
+        "SELECT a.id, a.balance_credits, CAST(COALESCE(SUM(l.amount), 0) AS BIGINT)"
         " FROM billing_accounts a LEFT JOIN credit_ledger l ON l.billing_account_id = a.id"
-        " GROUP BY a.id HAVING a.balance_credits IS NOT total",
+        " GROUP BY a.id HAVING a.balance_credits IS DISTINCT FROM COALESCE(SUM(l.amount), 0)",
         (),
         lambda r: f"account {r[0]} balance {r[1]} != ledger sum {r[2]}",
     ),
     _Invariant(
         "balance-after-chain",
         "SELECT id, billing_account_id, balance_after, running FROM (SELECT id,"
-        " billing_account_id, balance_after, SUM(amount) OVER (PARTITION BY billing_account_id"
-        " ORDER BY id) AS running FROM credit_ledger) WHERE balance_after IS NOT running",
+        " billing_account_id, balance_after, CAST(SUM(amount) OVER (PARTITION BY"
+        " billing_account_id ORDER BY id) AS BIGINT) AS running FROM credit_ledger) AS chain"
+        " WHERE balance_after IS DISTINCT FROM running",
         (),
         lambda r: f"ledger row {r[0]} of account {r[1]}: balance_after {r[2]}"
         f" != running sum {r[3]}",
@@ -80,20 +80,21 @@ INVARIANTS = (
     ),
     _Invariant(
         "balance-equals-lots",
-        "SELECT a.id, a.balance_credits, COALESCE(SUM(c.available_credits"
-        " + c.reserved_credits), 0) AS held FROM billing_accounts a LEFT JOIN credit_lots c"
-        " ON c.billing_account_id = a.id GROUP BY a.id HAVING a.balance_credits IS NOT held",
+        "SELECT a.id, a.balance_credits, CAST(COALESCE(SUM(c.available_credits"
+        " + c.reserved_credits), 0) AS BIGINT) FROM billing_accounts a LEFT JOIN credit_lots c"
+        " ON c.billing_account_id = a.id GROUP BY a.id HAVING a.balance_credits IS DISTINCT FROM"
+        " COALESCE(SUM(c.available_credits + c.reserved_credits), 0)",
         (),
         lambda r: f"account {r[0]} balance {r[1]} != available + reserved in its lots {r[2]}",
     ),
     _Invariant(
         "lots-match-reservations",
-        "SELECT c.id, c.reserved_credits, c.consumed_credits,"
-        " COALESCE(SUM(CASE WHEN r.status = ? THEN rl.credits END), 0) AS held,"
-        " COALESCE(SUM(CASE WHEN r.status = ? THEN rl.consumed_credits END), 0) AS used"
-        " FROM credit_lots c LEFT JOIN reservation_lots rl ON rl.lot_id = c.id"
-        " LEFT JOIN credit_reservations r ON r.id = rl.reservation_id GROUP BY c.id"
-        " HAVING c.reserved_credits IS NOT held OR c.consumed_credits IS NOT used",
+        "SELECT * FROM (SELECT c.id, c.reserved_credits, c.consumed_credits,"
+        " CAST(COALESCE(SUM(CASE WHEN r.status = ? THEN rl.credits END), 0) AS BIGINT) AS held,"
+        " CAST(COALESCE(SUM(CASE WHEN r.status = ? THEN rl.consumed_credits END), 0) AS BIGINT)"
+        " AS used FROM credit_lots c LEFT JOIN reservation_lots rl ON rl.lot_id = c.id"
+        " LEFT JOIN credit_reservations r ON r.id = rl.reservation_id GROUP BY c.id) AS lot"
+        " WHERE reserved_credits IS DISTINCT FROM held OR consumed_credits IS DISTINCT FROM used",
         (lots.PENDING, lots.FINALIZED),
         lambda r: f"lot {r[0]}: reserved {r[1]}, consumed {r[2]}; reservations hold {r[3]},"
         f" consumed {r[4]}",
@@ -101,12 +102,12 @@ INVARIANTS = (
     _Invariant(
         "reservations-match-their-lots",
         # A reservation's lots are its own account's and hold exactly what it reserved.
-        "SELECT r.id, r.credits, r.consumed_credits, COALESCE(SUM(CASE WHEN"
-        " c.billing_account_id = r.billing_account_id THEN rl.credits END), 0) AS held,"
-        " SUM(rl.consumed_credits) AS used FROM credit_reservations r"
+        "SELECT * FROM (SELECT r.id, r.credits, r.consumed_credits, CAST(COALESCE(SUM(CASE"
+        " WHEN c.billing_account_id = r.billing_account_id THEN rl.credits END), 0) AS BIGINT)"
+        " AS held, CAST(SUM(rl.consumed_credits) AS BIGINT) AS used FROM credit_reservations r"
         " LEFT JOIN reservation_lots rl ON rl.reservation_id = r.id"
-        " LEFT JOIN credit_lots c ON c.id = rl.lot_id"
-        " GROUP BY r.id HAVING r.credits IS NOT held OR r.consumed_credits IS NOT used",
+        " LEFT JOIN credit_lots c ON c.id = rl.lot_id GROUP BY r.id) AS reservation"
+        " WHERE credits IS DISTINCT FROM held OR consumed_credits IS DISTINCT FROM used",
         (),
         lambda r: f"reservation {r[0]} of {r[1]} credits (consumed {r[2]}): its lots hold {r[3]}"
         f" (consumed {r[4]})",
@@ -116,7 +117,7 @@ INVARIANTS = (
         "SELECT l.id, l.reference, -l.amount, r.consumed_credits FROM credit_ledger l"
         " LEFT JOIN credit_reservations r ON r.id = l.reference"
         " AND r.billing_account_id = l.billing_account_id"
-        " WHERE l.reason = ? AND r.consumed_credits IS NOT -l.amount"
+        " WHERE l.reason = ? AND r.consumed_credits IS DISTINCT FROM -l.amount"
         " UNION ALL SELECT NULL, r.id, NULL, r.consumed_credits FROM credit_reservations r"
         " WHERE r.consumed_credits > 0 AND NOT EXISTS (SELECT 1 FROM credit_ledger l"
         " WHERE l.reason = ? AND l.reference = r.id)",
@@ -134,8 +135,8 @@ INVARIANTS = (
     _Invariant(
         "settled-payment-minted-in-full",
         # For each attempt: what its purpose must have minted, and what the ledger holds.
-        "SELECT p.id, p.status, p.purpose, p.amount_cents * ? AS due,"
-        " (SELECT SUM(l.amount) FROM credit_ledger l WHERE l.reference = p.id"
+        "SELECT * FROM (SELECT p.id, p.status, p.purpose, p.amount_cents * ? AS due,"
+        " (SELECT CAST(SUM(l.amount) AS BIGINT) FROM credit_ledger l WHERE l.reference = p.id"
         "  AND ((p.purpose = ? AND l.reason = ? AND l.billing_account_id = p.billing_account_id)"
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS paid,"
         " (SELECT COUNT(*) FROM credit_ledger l WHERE l.reference = p.id AND NOT"
@@ -143,7 +144,8 @@ INVARIANTS = (
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id)"
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS stray"
         " FROM payment_attempts p LEFT JOIN billing_accounts s ON s.is_system_tenant = 1"
-        " WHERE (p.status = ?) IS NOT (paid IS due) OR stray > 0",
+        ") AS attempt WHERE (status = ?) IS DISTINCT FROM (paid IS NOT DISTINCT FROM due)"
+        " OR stray > 0",
         (
             CREDITS_PER_CENT,
             payments.SELF, reasons.CREDITS_PURCHASE, payments.SYSTEM, reasons.SYSTEM_DONATION,
@@ -157,7 +159,7 @@ INVARIANTS = (
 )
 
 
-def check(conn: sqlite3.Connection) -> list[Violation]:
+def check(conn: db.Connection) -> list[Violation]:
     """Every broken invariant, in a fixed order; an empty list means the database is sound."""
     found = []
     with db.read(conn):

@@ -2,8 +2,10 @@
 
 Every mint is a lot (`ledger.credit_account`). A reservation moves credits from `available`
 to `reserved` on lots taken FIFO - lots of the requested pool before general ones, expiring
-before non-expiring, soonest expiry first, oldest first - inside one `BEGIN IMMEDIATE`
-transaction, so two reservations can never take the same credit. Closing it moves them on:
+before non-expiring, soonest expiry first, oldest first - inside one write transaction that
+holds the account (SQLite: the only writer; PostgreSQL: the account's row locked), so two
+reservations can never take the same credit, and on PostgreSQL reservations of different
+accounts never wait for each other. Closing it moves them on:
 
 - `finalize(actual)`: `actual` credits become `consumed` (in the same FIFO order) and one
   `reasons.USAGE_CHARGE` ledger row, the surplus goes back to `available`; repeating it with
@@ -17,7 +19,6 @@ An overdue reservation stays finalizable until the sweeper has expired it.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -51,7 +52,7 @@ class Reservation:
 
 
 def reserve(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     account: Account,
     credits: int,
     *,
@@ -65,8 +66,9 @@ def reserve(
         raise BillingError(f"bad ttl {ttl_seconds!r}: expected 1 to {MAX_TTL_SECONDS} seconds")
     if not pool or pool != pool.strip():
         raise BillingError(f"bad pool {pool!r}: expected a name such as {GENERAL_POOL!r}")
-    with db.write(conn):
+    with db.write(conn, user=account.scope):
         now = clock.now_ms() if now is None else now
+        db.lock_accounts(conn, account.id)
         taken = _take_fifo(conn, account, credits, pool, now)
         reservation = Reservation(
             str(uuid.uuid4()), account.id, pool, credits, PENDING, None,
@@ -91,11 +93,11 @@ def reserve(
     return reservation
 
 
-def finalize(conn: sqlite3.Connection, reservation_id: str, actual: int) -> Reservation:
+def finalize(conn: db.Connection, reservation_id: str, actual: int) -> Reservation:
     """Consume `actual` of the reserved credits and give back the rest; idempotent per amount."""
     require_credits(actual, allow_zero=True)
     with db.write(conn):
-        reservation = get(conn, reservation_id)
+        reservation = _held(conn, reservation_id)
         if reservation.status == FINALIZED and reservation.consumed_credits == actual:
             return reservation
         if reservation.status == FINALIZED:
@@ -122,10 +124,10 @@ def finalize(conn: sqlite3.Connection, reservation_id: str, actual: int) -> Rese
     return closed
 
 
-def release(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
+def release(conn: db.Connection, reservation_id: str) -> Reservation:
     """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing."""
     with db.write(conn):
-        reservation = get(conn, reservation_id)
+        reservation = _held(conn, reservation_id)
         if reservation.status in (RELEASED, EXPIRED):
             return reservation
         if reservation.status == FINALIZED:
@@ -134,19 +136,22 @@ def release(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
         return _close(conn, reservation, RELEASED)
 
 
-def sweep(conn: sqlite3.Connection, *, now: int | None = None) -> int:
+def sweep(conn: db.Connection, *, now: int | None = None) -> int:
     """Expire every pending reservation past its expiry, in short batches; return how many."""
     now = clock.now_ms() if now is None else now
     expired = 0
     while True:
         with db.write(conn):
             rows = conn.execute(
-                "SELECT id FROM credit_reservations WHERE status = ? AND expires_at <= ?"
-                " ORDER BY expires_at LIMIT ?",
+                "SELECT id, billing_account_id FROM credit_reservations"
+                " WHERE status = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?",
                 (PENDING, now, SWEEP_BATCH),
             ).fetchall()
-            for (reservation_id,) in rows:
+            db.lock_accounts(conn, *(account_id for _, account_id in rows))
+            for reservation_id, _ in rows:
                 reservation = get(conn, reservation_id)
+                if reservation.status != PENDING:  # closed while this sweep waited for it
+                    continue
                 _return_lots(conn, reservation, consumed=None)
                 _close(conn, reservation, EXPIRED, now=now)
         expired += len(rows)
@@ -154,25 +159,33 @@ def sweep(conn: sqlite3.Connection, *, now: int | None = None) -> int:
             return expired
 
 
-def get(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
-    row = conn.execute(
-        "SELECT id, billing_account_id, pool_id, credits, status, consumed_credits, created_at,"
-        " expires_at, closed_at FROM credit_reservations WHERE id = ?",
-        (reservation_id,),
-    ).fetchone()
+def get(conn: db.Connection, reservation_id: str) -> Reservation:
+    with db.read(conn):
+        row = conn.execute(
+            "SELECT id, billing_account_id, pool_id, credits, status, consumed_credits,"
+            " created_at, expires_at, closed_at FROM credit_reservations WHERE id = ?",
+            (reservation_id,),
+        ).fetchone()
     if row is None:
         raise BillingError(f"unknown reservation {reservation_id!r}")
     return Reservation(*row)
 
 
+def _held(conn: db.Connection, reservation_id: str) -> Reservation:
+    """The reservation, read again once its account is locked (the first read may be stale)."""
+    db.lock_accounts(conn, get(conn, reservation_id).billing_account_id)
+    return get(conn, reservation_id)
+
+
 def _take_fifo(
-    conn: sqlite3.Connection, account: Account, credits: int, pool: str, now: int
+    conn: db.Connection, account: Account, credits: int, pool: str, now: int
 ) -> list[tuple[int, int]]:
     lots = conn.execute(
         "SELECT id, available_credits FROM credit_lots"
         " WHERE billing_account_id = ? AND available_credits > 0 AND pool_id IN (?, ?)"
         " AND (expires_at IS NULL OR expires_at > ?)"
-        " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id",
+        " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id"
+        + (" FOR UPDATE" if conn.kind == db.POSTGRESQL else ""),
         (account.id, pool, GENERAL_POOL, now, GENERAL_POOL),
     ).fetchall()
     taken, missing = [], credits
@@ -188,7 +201,7 @@ def _take_fifo(
 
 
 def _return_lots(
-    conn: sqlite3.Connection, reservation: Reservation, *, consumed: int | None
+    conn: db.Connection, reservation: Reservation, *, consumed: int | None
 ) -> None:
     """Move the reservation's credits out of `reserved`: `consumed` of them (None when the
     reservation is released or expired) in FIFO order, the rest back to `available`."""
@@ -216,7 +229,7 @@ def _return_lots(
 
 
 def _close(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     reservation: Reservation,
     status: str,
     *,

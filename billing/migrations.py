@@ -1,6 +1,8 @@
 """The schema, as versioned migrations that run once each and are recorded in `schema_migrations`.
 
-Each migration runs inside one `BEGIN IMMEDIATE` transaction together with its record, so two
+This module holds the SQLite migrations and runs both backends' (PostgreSQL's are in
+`migrations_postgres.py`, with the same versions and names). Each migration runs inside one
+write transaction together with its record (on PostgreSQL under an advisory lock), so two
 processes running `init` at once apply it exactly once. Never edit a released migration; add one.
 
 The database enforces what it can: integer-only money (`typeof(...) = 'integer'` checks), one
@@ -12,7 +14,6 @@ one-way reservation states (triggers).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from billing import clock, db
@@ -191,20 +192,79 @@ LOTS = Migration(4, "credit lots and reservations", (
     "CREATE INDEX reservation_lots_lot ON reservation_lots (lot_id)",
 ))
 
-MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS)
+def _never_replaced(table: str, keys: str, message: str, action: str = "ABORT") -> str:
+    """`INSERT OR REPLACE` deletes the row it collides with without firing delete triggers
+    (unless the connection turned recursive triggers on): refuse the collision before it."""
+    raise_ = "RAISE(IGNORE)" if action == "IGNORE" else f"RAISE(ABORT, '{message}')"
+    return (f"CREATE TRIGGER {table}_never_replaced BEFORE INSERT ON {table}"
+            f" WHEN EXISTS (SELECT 1 FROM {table} WHERE {keys}) BEGIN SELECT {raise_}; END")
+
+
+TENANCY = Migration(5, "payment references are attempts, rows are never replaced, tenancy", (
+    # A payment's ledger rows reference an attempt that pays for exactly them.
+    """CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
+        WHEN NEW.reason IN ('credits_purchase', 'platform_revenue_share', 'system_donation')
+        AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.id = NEW.reference AND (
+            (NEW.reason = 'credits_purchase' AND p.purpose = 'self'
+             AND p.billing_account_id = NEW.billing_account_id
+             AND NEW.amount = p.amount_cents * 10)
+         OR (NEW.reason = 'system_donation' AND p.purpose = 'system'
+             AND NEW.amount = p.amount_cents * 10
+             AND EXISTS (SELECT 1 FROM billing_accounts
+                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))
+         OR (NEW.reason = 'platform_revenue_share' AND p.purpose = 'self'
+             AND EXISTS (SELECT 1 FROM billing_accounts
+                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))))
+        BEGIN SELECT RAISE(ABORT,
+            'a payment ledger row references the attempt that pays for it'); END""",
+    "CREATE INDEX credit_ledger_reference ON credit_ledger (billing_account_id, reference)",
+    _never_replaced("credit_ledger", "id = NEW.id OR (billing_account_id = NEW.billing_account_id"
+                    " AND reference = NEW.reference AND reason = NEW.reason)",
+                    "this ledger entry exists; ledger rows are never replaced"),
+    # A second open of one user's account does nothing (as ON CONFLICT DO NOTHING did) ...
+    _never_replaced("billing_accounts", "id = NEW.id OR owner_user_id = NEW.owner_user_id",
+                    "", action="IGNORE"),
+    # ... and the system tenant is never displaced by another.
+    """CREATE TRIGGER billing_accounts_one_system_tenant BEFORE INSERT ON billing_accounts
+        WHEN NEW.is_system_tenant = 1
+        AND EXISTS (SELECT 1 FROM billing_accounts WHERE is_system_tenant = 1)
+        BEGIN SELECT RAISE(ABORT, 'there is exactly one system tenant, never replaced'); END""",
+    _never_replaced("payment_attempts", "id = NEW.id", "payment attempts are never replaced"),
+    _never_replaced("credit_lots", "id = NEW.id OR ledger_entry_id = NEW.ledger_entry_id",
+                    "credit lots are never replaced"),
+    _never_replaced("credit_reservations", "id = NEW.id", "reservations are never replaced"),
+    _never_replaced("reservation_lots", "reservation_id = NEW.reservation_id"
+                    " AND (position = NEW.position OR lot_id = NEW.lot_id)",
+                    "a reservation''s lots are never replaced"),
+))
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY)
 LATEST = MIGRATIONS[-1].version
 
 _RECORD_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    applied_at INTEGER NOT NULL)"""
+    applied_at BIGINT NOT NULL)"""
+_POSTGRES_MIGRATION_LOCK = 7_243_101  # one migrating process per database at a time
 
 
-def apply(conn: sqlite3.Connection) -> list[int]:
-    """Run every migration not yet recorded, each in its own write transaction; return them."""
+def for_backend(conn: db.Connection) -> tuple[Migration, ...]:
+    if conn.kind == db.POSTGRESQL:
+        from billing import migrations_postgres
+
+        return migrations_postgres.MIGRATIONS
+    return MIGRATIONS
+
+
+def apply(conn: db.Connection) -> list[int]:
+    """Run every migration not yet recorded, each in its own write transaction; return them.
+
+    Run by the database's owner: on PostgreSQL the transactions keep the connecting role."""
     applied = []
-    for migration in MIGRATIONS:
-        with db.write(conn):
+    for migration in for_backend(conn):
+        with db.write(conn, user=db.OWNER):
+            if conn.kind == db.POSTGRESQL:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (_POSTGRES_MIGRATION_LOCK,))
             conn.execute(_RECORD_TABLE)
             if conn.execute(
                 "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -220,23 +280,27 @@ def apply(conn: sqlite3.Connection) -> list[int]:
     return applied
 
 
-def recorded(conn: sqlite3.Connection) -> list[int]:
-    if not conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    ).fetchone():
-        return []
-    rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-    return [row[0] for row in rows]
+def recorded(conn: db.Connection) -> list[int]:
+    with db.read(conn):
+        exists = ("SELECT 1 FROM pg_tables WHERE tablename = 'schema_migrations'"
+                  if conn.kind == db.POSTGRESQL else
+                  "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        if not conn.execute(exists).fetchone():
+            return []
+        rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+        return [row[0] for row in rows]
 
 
-def require_current(conn: sqlite3.Connection) -> None:
+def require_current(conn: db.Connection) -> None:
     """Fail fast unless exactly this code's migrations are recorded."""
     versions = recorded(conn)
-    expected = [m.version for m in MIGRATIONS]
+    expected = [m.version for m in for_backend(conn)]
     if versions == expected:
         return
+    where = "URL" if conn.kind == db.POSTGRESQL else "FILE"
     if not versions:
-        raise BillingError("the billing database has no schema; run `cogni-billing --db FILE init`")
+        raise BillingError(
+            f"the billing database has no schema; run `cogni-billing --db {where} init`")
     if versions[-1] > LATEST:
         raise BillingError(
             f"the billing database is at schema version {versions[-1]}, newer than this code "
@@ -244,5 +308,5 @@ def require_current(conn: sqlite3.Connection) -> None:
         )
     raise BillingError(
         f"the billing database is at schema version {versions[-1]}, this code needs {LATEST}; "
-        "run `cogni-billing --db FILE init` to migrate"
+        f"run `cogni-billing --db {where} init` to migrate"
     )

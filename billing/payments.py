@@ -16,7 +16,6 @@ transaction rolls back and the result says `already_settled`.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +61,7 @@ class _Leg:
 
 
 def create_intent(
-    conn: sqlite3.Connection, payer: Account, cents: int, purpose: str = SELF
+    conn: db.Connection, payer: Account, cents: int, purpose: str = SELF
 ) -> Attempt:
     """Record a payment attempt on the payer's own account."""
     if payer.is_system_tenant:
@@ -72,7 +71,7 @@ def create_intent(
     attempt = Attempt(
         str(uuid.uuid4()), payer.id, purpose, require_cents(cents), CREATED, clock.now_ms(), None
     )
-    with db.write(conn):
+    with db.write(conn, user=payer.scope):
         conn.execute(
             "INSERT INTO payment_attempts (id, billing_account_id, purpose, amount_cents,"
             " status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -82,23 +81,26 @@ def create_intent(
     return attempt
 
 
-def get(conn: sqlite3.Connection, attempt_id: str) -> Attempt:
-    row = conn.execute(
-        "SELECT id, billing_account_id, purpose, amount_cents, status, created_at, settled_at"
-        " FROM payment_attempts WHERE id = ?",
-        (attempt_id,),
-    ).fetchone()
+def get(conn: db.Connection, attempt_id: str) -> Attempt:
+    with db.read(conn):
+        row = conn.execute(
+            "SELECT id, billing_account_id, purpose, amount_cents, status, created_at, settled_at"
+            " FROM payment_attempts WHERE id = ?",
+            (attempt_id,),
+        ).fetchone()
     if row is None:
         raise BillingError(f"unknown payment attempt {attempt_id!r}")
     return Attempt(*row)
 
 
-def settle(conn: sqlite3.Connection, attempt_id: str, share: RevenueShare) -> Settlement:
+def settle(conn: db.Connection, attempt_id: str, share: RevenueShare) -> Settlement:
     """Mint the attempt's credits exactly once; every leg commits together or not at all."""
     try:
         with db.write(conn):
             attempt = get(conn, attempt_id)
-            legs = _legs(attempt, ServiceAccounts(conn).system_tenant(), share)
+            system = ServiceAccounts(conn).system_tenant()
+            db.lock_accounts(conn, attempt.billing_account_id, system.id)
+            legs = _legs(attempt, system, share)
             entries = [_mint(conn, attempt, legs[0])]  # DuplicateEntry: settled before
             try:
                 entries += [_mint(conn, attempt, leg) for leg in legs[1:]]
@@ -124,14 +126,14 @@ def _legs(attempt: Attempt, system: Account, share: RevenueShare) -> list[_Leg]:
     return legs
 
 
-def _mint(conn: sqlite3.Connection, attempt: Attempt, leg: _Leg) -> ledger.Entry:
+def _mint(conn: db.Connection, attempt: Attempt, leg: _Leg) -> ledger.Entry:
     return ledger.credit_account(
         conn, leg.account_id, leg.credits,
         reason=leg.reason, reference=attempt.id, metadata=leg.metadata,
     )
 
 
-def _mark_settled(conn: sqlite3.Connection, attempt: Attempt) -> None:
+def _mark_settled(conn: db.Connection, attempt: Attempt) -> None:
     updated = conn.execute(
         "UPDATE payment_attempts SET status = ?, settled_at = ? WHERE id = ? AND status = ?",
         (SETTLED, clock.now_ms(), attempt.id, CREATED),

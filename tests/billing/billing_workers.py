@@ -132,3 +132,15 @@ def finalize_then_die(db_path, reservation_id, credits):
 
     ledger.debit_account = die
     lots.finalize(startup.open_database(db_path), reservation_id, credits)
+
+
+def write_then_stop(target):
+    """Take a write turn, then stop (SIGSTOP) inside it, as a debugger or a frozen VM would."""
+    conn = startup.open_database(target)
+    with db.write(conn):  # BEGIN IMMEDIATE: the queue's turn and SQLite's write lock
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def open_account_in_turn(target, user):
+    """Queue for a write turn and open `user`'s account in it."""
+    UserAccounts(startup.open_database(target), user).open()

@@ -9,26 +9,29 @@ import pytest
 
 from billing import invariants, ledger, reasons, startup
 from billing.cli import main
-from billing_fixtures import cli, db_path, fund  # noqa: F401 (pytest fixtures)
+from billing_fixtures import (  # noqa: F401 (pytest fixtures)
+    BACKENDS, cli, database, fund, new_database, owner, rows)
 
 
 @pytest.fixture
-def run(cli, db_path):
+def run(cli, database):
     """run(*args) -> (exit code, parsed JSON stdout or None, stderr) of one --json command."""
 
     def run(*args, env=None):
-        done = cli(db_path, "--json", *args, env=env)
+        done = cli(database.url, "--json", *args, env=env)
         return done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr
 
     return run
 
 
-def test_init_is_repeat_safe_and_prints_the_schema_version(cli, tmp_path):
-    path = tmp_path / "new.db"
-    first, again = cli(path, "init"), cli(path, "--json", "init")
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_init_is_repeat_safe_and_prints_the_schema_version(cli, tmp_path, kind):
+    target = new_database(kind, tmp_path, migrated=False)
+    first, again = cli(target.owner, "init"), cli(target.owner, "--json", "init")
     assert (first.returncode, first.stdout, first.stderr) == (
-        0, "billing database ready at schema version 4\n", "")
-    assert (again.returncode, json.loads(again.stdout)) == (0, {"schema_version": 4})
+        0, "billing database ready at schema version 5\n", "")
+    assert (again.returncode, json.loads(again.stdout)) == (0, {"schema_version": 5})
+    assert cli(target.url, "check").stdout == "ok: every invariant holds\n"
 
 
 def test_a_purchase_and_a_spend_end_to_end(run):
@@ -102,20 +105,20 @@ def test_release_and_sweep(run):
     pytest.param(["ledger", "--account", "nope"], "unknown billing account 'nope'",
                  id="unknown-account"),
 ])
-def test_an_error_is_one_line_exit_2_and_writes_nothing(cli, db_path, fund, args, error):
-    conn = startup.open_database(db_path)
+def test_an_error_is_one_line_exit_2_and_writes_nothing(cli, database, fund, args, error):
+    conn = startup.open_database(database.url)
     fund(conn, "alice", 100)
     before = ledger.entries(conn)
-    text, as_json = cli(db_path, *args), cli(db_path, "--json", *args)
+    text, as_json = cli(database.url, *args), cli(database.url, "--json", *args)
     assert (text.returncode, text.stdout, text.stderr) == (2, "", f"cogni-billing: {error}\n")
     assert (as_json.returncode, as_json.stdout, json.loads(as_json.stderr)) == (
         2, "", {"error": error})
     assert ledger.entries(conn) == before
-    assert conn.execute("SELECT COUNT(*) FROM credit_reservations").fetchone()[0] == 0
+    assert rows(conn, "SELECT COUNT(*) FROM credit_reservations") == [(0,)]
 
 
-def test_an_invalid_revenue_share_stops_every_command(cli, db_path):
-    done = cli(db_path, "balance", "--system", env={"SYSTEM_TENANT_REVENUE_SHARE": "0,75"})
+def test_an_invalid_revenue_share_stops_every_command(cli, database):
+    done = cli(database.url, "balance", "--system", env={"SYSTEM_TENANT_REVENUE_SHARE": "0,75"})
     assert (done.returncode, done.stderr) == (2, "cogni-billing: SYSTEM_TENANT_REVENUE_SHARE"
                                               " must be a decimal between 0 and 1 (e.g. 0.75),"
                                               " got '0,75'\n")
@@ -135,12 +138,12 @@ def test_a_missing_database_is_a_clear_error(cli, tmp_path):
     assert not (tmp_path / "nowhere.db").exists()
 
 
-def test_check_names_each_broken_invariant_and_exits_1(cli, db_path, fund):
-    conn = startup.open_database(db_path)
+def test_check_names_each_broken_invariant_and_exits_1(cli, database, owner, fund):
+    conn = startup.open_database(database.url)
     alice = fund(conn, "alice", 100)
-    conn.execute("DROP TRIGGER billing_accounts_balance_from_ledger")
-    conn.execute("UPDATE billing_accounts SET balance_credits = 7 WHERE id = ?", (alice.id,))
-    done = cli(db_path, "check")
+    owner.drop_trigger("billing_accounts_balance_from_ledger", "billing_accounts")
+    owner.execute("UPDATE billing_accounts SET balance_credits = 7 WHERE id = ?", (alice.id,))
+    done = cli(database.url, "check")
     assert (done.returncode, done.stdout.splitlines()) == (1, [
         f"broken balance-equals-ledger-sum: account {alice.id} balance 7 != ledger sum 1000",
         f"broken balance-equals-lots: account {alice.id} balance 7 != available + reserved in"
@@ -150,21 +153,20 @@ def test_check_names_each_broken_invariant_and_exits_1(cli, db_path, fund):
         "balance-equals-ledger-sum", "balance-equals-lots"]
 
 
-def test_main_returns_exit_codes_in_process(db_path, capsys):
-    assert main(["--db", str(db_path), "balance", "--system"]) == 0
-    assert main(["--db", str(db_path), "frobnicate"]) == 2
-    assert main(["--db", str(db_path), "balance"]) == 2  # --user or --system is required
-    assert main(["--db", str(db_path), "balance", "--system", "--json"]) == 0
+def test_main_returns_exit_codes_in_process(database, capsys):
+    assert main(["--db", database.url, "balance", "--system"]) == 0
+    assert main(["--db", database.url, "frobnicate"]) == 2
+    assert main(["--db", database.url, "balance"]) == 2  # --user or --system is required
+    assert main(["--db", database.url, "balance", "--system", "--json"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == [
         "0", '{"account_id": "cogni_system", "balance_credits": 0, "balance_usd_micro": 0}']
     assert "invalid choice: 'frobnicate'" in err
 
 
-def test_an_internal_error_exits_3_with_a_traceback(db_path, capsys):
-    conn = startup.open_database(db_path)
-    conn.execute("DROP TABLE reservation_lots")
-    conn.execute("DROP TABLE credit_reservations")
-    assert main(["--db", str(db_path), "sweep"]) == 3
+def test_an_internal_error_exits_3_with_a_traceback(database, owner, capsys):
+    owner.execute("DROP TABLE reservation_lots")
+    owner.execute("DROP TABLE credit_reservations")
+    assert main(["--db", database.url, "sweep"]) == 3
     err = capsys.readouterr().err
-    assert err.startswith("Traceback") and "no such table: credit_reservations" in err
+    assert err.startswith("Traceback") and "credit_reservations" in err

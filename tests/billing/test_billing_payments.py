@@ -9,7 +9,7 @@ from billing.accounts import ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
 from billing.errors import BillingError
 import billing_workers
-from billing_fixtures import conn, db_path  # noqa: F401 (pytest fixtures)
+from billing_fixtures import conn, database, rows  # noqa: F401 (pytest fixtures)
 
 SPAWN = billing_workers.SPAWN
 THREE_QUARTERS = RevenueShare(3, 4)
@@ -81,7 +81,7 @@ def test_a_bad_amount_is_refused_and_nothing_is_written(conn, cents):
     alice = UserAccounts(conn, "alice").open()
     with pytest.raises(BillingError, match=r"^bad amount .*: expected whole cents from 1 to"):
         payments.create_intent(conn, alice, cents)
-    assert conn.execute("SELECT COUNT(*) FROM payment_attempts").fetchone()[0] == 0
+    assert rows(conn, "SELECT COUNT(*) FROM payment_attempts") == [(0,)]
 
 
 def test_a_bad_purpose_unknown_attempt_and_system_payer_are_refused(conn):
@@ -125,11 +125,11 @@ def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
                  id="system"),
 ])
 def test_twenty_processes_settling_one_attempt_at_once_mint_exactly_once(
-    conn, db_path, purpose, minted
+    conn, database, purpose, minted
 ):
     alice = UserAccounts(conn, "alice").open()
     attempt = payments.create_intent(conn, alice, 1000, purpose)
-    reports = billing_workers.run_all("settle", [(db_path, attempt.id)] * 20)
+    reports = billing_workers.run_all("settle", [(database.url, attempt.id)] * 20)
     assert sorted(reports) == [("already_settled", 0)] * 19 + [("settled", len(minted))]
     named = {alice.id: "alice", "cogni_system": "cogni_system"}
     assert [(named[a], amount, reason) for a, amount, _, reason in legs(conn, attempt.id)] == minted
@@ -138,17 +138,17 @@ def test_twenty_processes_settling_one_attempt_at_once_mint_exactly_once(
 
 @pytest.mark.parametrize("die_after_legs", [1, 2])
 def test_a_process_killed_in_the_middle_of_a_settlement_leaves_no_partial_rows(
-    conn, db_path, die_after_legs
+    conn, database, die_after_legs
 ):
     attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100)
     worker = SPAWN.Process(target=billing_workers.settle_then_die,
-                           args=(db_path, attempt.id, die_after_legs))
+                           args=(database.url, attempt.id, die_after_legs))
     worker.start()
     worker.join(60)
     assert worker.exitcode == -9  # SIGKILL, inside the write transaction
-    fresh = startup.open_database(db_path)
+    fresh = startup.open_database(database.url)
     assert (legs(fresh, attempt.id), payments.get(fresh, attempt.id).status) == ([], "created")
-    assert conn.execute("SELECT COUNT(*) FROM credit_lots").fetchone()[0] == 0
+    assert rows(conn, "SELECT COUNT(*) FROM credit_lots") == [(0,)]
     assert invariants.check(fresh) == []
     assert payments.settle(fresh, attempt.id, THREE_QUARTERS).already_settled is False
     assert len(legs(fresh, attempt.id)) == 2
