@@ -173,6 +173,7 @@ class PostgresConnection(Connection):
     def __init__(self, raw: Any, url: str, lock_timeout: float) -> None:
         self.raw, self.target, self.lock_timeout = raw, url, lock_timeout
         self._sql: dict[str, str] = {}
+        self.locked: set[str] = set()  # accounts locked by the open transaction
 
     @classmethod
     def open(cls, url: str, lock_timeout: float) -> PostgresConnection:
@@ -217,23 +218,26 @@ class PostgresConnection(Connection):
     def begin(self, *, write: bool, user: str | None) -> None:
         import psycopg
 
-        self.raw.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        from psycopg import sql
+
+        self.locked.clear()
+        begin = "BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         if user == OWNER:
+            self.raw.execute(begin)
             return
+        # One round trip: the transaction, its role and its user, each for this transaction only.
+        role, user_id = (SERVICE_ROLE, "") if user is None else (USER_ROLE, user)
+        scope = sql.SQL("{}; SELECT set_config('role', {}, true),"
+                        " set_config('billing.user_id', {}, true)").format(
+            sql.SQL(begin), sql.Literal(role), sql.Literal(user_id))
         try:
-            self._scope(user)
+            self.raw.execute(scope.as_string(self.raw))
         except psycopg.Error as e:
-            self.raw.execute("ROLLBACK")
+            if self.in_transaction:
+                self.raw.execute("ROLLBACK")
             raise BillingError(f"cannot take the role of this transaction ({_first_line(e)});"
                                " run `cogni-billing --db URL init` as the database owner, and"
                                " connect as billing_app (see billing/README.md)") from None
-
-    def _scope(self, user: str | None) -> None:
-        if user is None:
-            self.raw.execute(f"SET LOCAL ROLE {SERVICE_ROLE}")
-        else:
-            self.raw.execute(f"SET LOCAL ROLE {USER_ROLE}")
-            self.raw.execute("SELECT set_config('billing.user_id', %s, true)", (user,))
 
     def close(self) -> None:
         self.raw.close()
@@ -279,9 +283,10 @@ def lock_accounts(conn: Connection, *account_ids: str) -> None:
     Locks are taken in one order (by id), so two transactions never wait for each other.
     On SQLite the transaction already excludes every other writer."""
     require_transaction(conn)
-    if conn.kind == POSTGRESQL:
-        for account_id in sorted(set(account_ids)):
+    if isinstance(conn, PostgresConnection):
+        for account_id in sorted(set(account_ids) - conn.locked):
             conn.execute("SELECT 1 FROM billing_accounts WHERE id = ? FOR UPDATE", (account_id,))
+            conn.locked.add(account_id)
 
 
 def require_transaction(conn: Connection) -> None:

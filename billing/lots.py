@@ -137,25 +137,28 @@ def release(conn: db.Connection, reservation_id: str) -> Reservation:
 
 
 def sweep(conn: db.Connection, *, now: int | None = None) -> int:
-    """Expire every pending reservation past its expiry, in short batches; return how many."""
+    """Expire every pending reservation past its expiry; return how many.
+
+    Each reservation expires in a short transaction of its own, holding only its account, so
+    a sweep never makes the accounts' own writes wait for the whole batch."""
     now = clock.now_ms() if now is None else now
     expired = 0
     while True:
-        with db.write(conn):
-            rows = conn.execute(
-                "SELECT id, billing_account_id FROM credit_reservations"
-                " WHERE status = ? AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        with db.read(conn):
+            due = [r[0] for r in conn.execute(
+                "SELECT id FROM credit_reservations WHERE status = ? AND expires_at <= ?"
+                " ORDER BY expires_at LIMIT ?",
                 (PENDING, now, SWEEP_BATCH),
-            ).fetchall()
-            db.lock_accounts(conn, *(account_id for _, account_id in rows))
-            for reservation_id, _ in rows:
-                reservation = get(conn, reservation_id)
-                if reservation.status != PENDING:  # closed while this sweep waited for it
+            ).fetchall()]
+        for reservation_id in due:
+            with db.write(conn):
+                reservation = _held(conn, reservation_id)
+                if reservation.status != PENDING:  # closed while the sweep came to it
                     continue
                 _return_lots(conn, reservation, consumed=None)
                 _close(conn, reservation, EXPIRED, now=now)
-        expired += len(rows)
-        if len(rows) < SWEEP_BATCH:
+                expired += 1
+        if len(due) < SWEEP_BATCH:
             return expired
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from billing import db, lots, startup
+from billing import db, lots, startup, writer_queue
 from billing.accounts import UserAccounts
 from billing.errors import BillingError
 import billing_workers
@@ -81,7 +81,6 @@ def test_a_writer_that_died_in_its_turn_hands_it_on(tmp_path):
 def test_sqlite_writers_take_their_turns_in_arrival_order(tmp_path):
     path = new_database(db.SQLITE, tmp_path).url
     conn = startup.open_database(path)
-    queued = Path(path + "-writers")
     workers = []
     with db.write(conn):  # hold the turn while five writers line up, one after another
         for n in range(5):
@@ -89,7 +88,7 @@ def test_sqlite_writers_take_their_turns_in_arrival_order(tmp_path):
                                    args=(path, f"user-{n}"))
             worker.start()
             workers.append(worker)
-            wait_until(lambda: len([p for p in queued.iterdir() if p.name != "tail"]) == n + 2)
+            wait_until(lambda: writer_queue.holder(conn.writers) == worker.pid)  # in line
     for worker in workers:
         worker.join(60)
     assert [w.exitcode for w in workers] == [0] * 5
