@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from billing import db, lots, payments, reasons
+from billing import clock, db, lots, payments, reasons
 from billing.units import CREDITS_PER_CENT
 
 
@@ -92,12 +92,13 @@ INVARIANTS = (
         "SELECT * FROM (SELECT c.id, c.reserved_credits, c.consumed_credits,"
         " CAST(COALESCE(SUM(CASE WHEN r.status = ? THEN rl.credits END), 0) AS BIGINT) AS held,"
         " CAST(COALESCE(SUM(CASE WHEN r.status = ? THEN rl.consumed_credits END), 0) AS BIGINT)"
+        " + (SELECT COALESCE(SUM(lc.credits), 0) FROM lot_charges lc WHERE lc.lot_id = c.id)"
         " AS used FROM credit_lots c LEFT JOIN reservation_lots rl ON rl.lot_id = c.id"
         " LEFT JOIN credit_reservations r ON r.id = rl.reservation_id GROUP BY c.id) AS lot"
         " WHERE reserved_credits IS DISTINCT FROM held OR consumed_credits IS DISTINCT FROM used",
         (lots.PENDING, lots.FINALIZED),
         lambda r: f"lot {r[0]}: reserved {r[1]}, consumed {r[2]}; reservations hold {r[3]},"
-        f" consumed {r[4]}",
+        f" consumed with its charges {r[4]}",
     ),
     _Invariant(
         "reservations-match-their-lots",
@@ -159,11 +160,72 @@ INVARIANTS = (
 )
 
 
+INVARIANTS += (
+    _Invariant(
+        "lot-charges-match-ledger",
+        # What refunds and repayments took from lots is what their ledger rows say, per account.
+        "SELECT l.id, l.reason, l.reference, -l.amount, CAST((SELECT COALESCE(SUM(lc.credits), 0)"
+        " FROM lot_charges lc JOIN credit_lots c ON c.id = lc.lot_id WHERE lc.reason = l.reason"
+        " AND lc.reference = l.reference AND c.billing_account_id = l.billing_account_id)"
+        " AS BIGINT) AS charged FROM credit_ledger l WHERE l.reason IN (?, ?)"
+        " AND -l.amount IS DISTINCT FROM (SELECT COALESCE(SUM(lc.credits), 0) FROM lot_charges lc"
+        " JOIN credit_lots c ON c.id = lc.lot_id WHERE lc.reason = l.reason"
+        " AND lc.reference = l.reference AND c.billing_account_id = l.billing_account_id)",
+        (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT),
+        lambda r: f"ledger row {r[0]} ({r[1]} {r[2]}) takes {r[3]}, its lots were charged {r[4]}",
+    ),
+    _Invariant(
+        "refund-takes-back-what-was-minted",
+        # Each leg of a refunded payment: clawed back + debt = minted.
+        "SELECT * FROM (SELECT m.id, m.reference, m.amount, COALESCE((SELECT -c.amount FROM"
+        " credit_ledger c WHERE c.reference = m.reference AND c.billing_account_id ="
+        " m.billing_account_id AND c.reason = ?), 0) AS clawed, COALESCE((SELECT d.debt_credits"
+        " FROM credit_debts d WHERE d.attempt_id = m.reference AND d.billing_account_id ="
+        " m.billing_account_id), 0) AS debt FROM credit_ledger m JOIN payment_refunds f"
+        " ON f.attempt_id = m.reference WHERE m.reason IN (?, ?, ?)) AS leg"
+        " WHERE clawed + debt <> amount",
+        (reasons.REFUND_CLAWBACK, *reasons.PAYMENT_REASONS),
+        lambda r: f"ledger row {r[0]} minted {r[2]} for refunded {r[1]}: {r[3]} clawed back,"
+        f" {r[4]} owed",
+    ),
+    _Invariant(
+        "debts-repaid-by-the-ledger",
+        "SELECT a.id, CAST(COALESCE((SELECT SUM(repaid_credits) FROM credit_debts d"
+        " WHERE d.billing_account_id = a.id), 0) AS BIGINT), CAST(COALESCE((SELECT"
+        " SUM(-l.amount) FROM credit_ledger l WHERE l.billing_account_id = a.id"
+        " AND l.reason = ?), 0) AS BIGINT) FROM billing_accounts a"
+        " WHERE COALESCE((SELECT SUM(repaid_credits) FROM credit_debts d"
+        " WHERE d.billing_account_id = a.id), 0) <> COALESCE((SELECT SUM(-l.amount)"
+        " FROM credit_ledger l WHERE l.billing_account_id = a.id AND l.reason = ?), 0)",
+        (reasons.DEBT_REPAYMENT, reasons.DEBT_REPAYMENT),
+        lambda r: f"account {r[0]}: debts repaid {r[1]}, ledger repayments {r[2]}",
+    ),
+    _Invariant(
+        "settled-payment-verified",
+        "SELECT p.id FROM payment_attempts p LEFT JOIN payment_transactions t"
+        " ON t.attempt_id = p.id WHERE p.status = ? AND (t.verdict IS NULL OR t.verdict <> ?)",
+        (payments.SETTLED, payments.VERIFIED),
+        lambda r: f"payment attempt {r[0]} is settled without a verified transaction",
+    ),
+    _Invariant(
+        "expired-reservation-not-swept",
+        # An orphan: pending past its expiry, its credits still held; the sweeper frees it.
+        "SELECT id, billing_account_id, credits, expires_at FROM credit_reservations"
+        " WHERE status = ? AND expires_at <= ?",
+        (lots.PENDING, None),
+        lambda r: f"reservation {r[0]} of account {r[1]} holds {r[2]} credits past its expiry"
+        f" {r[3]}; run `sweep`",
+    ),
+)
+
+
 def check(conn: db.Connection) -> list[Violation]:
     """Every broken invariant, in a fixed order; an empty list means the database is sound."""
     found = []
+    now = clock.now_ms()
     with db.read(conn):
         for invariant in INVARIANTS:
-            for row in conn.execute(invariant.sql, invariant.params):
+            params = tuple(now if p is None else p for p in invariant.params)
+            for row in conn.execute(invariant.sql, params).fetchall():
                 found.append(Violation(invariant.name, invariant.describe(row)))
     return found

@@ -75,9 +75,36 @@ def debit_account(
     metadata: dict[str, Any] | None = None,
 ) -> Entry:
     """Record `credits` consumed from the account (the lots were already drawn down)."""
-    if reason != reasons.USAGE_CHARGE:
+    if reason not in reasons.DEBIT_REASONS:
         raise ValueError(f"{reason!r} does not consume credits")
     return _append(conn, account_id, -require_credits(credits), reason, reference, metadata)
+
+
+def take_back(conn: db.Connection, account_id: str, credits: int, *, reason: str,
+              reference: str) -> int:
+    """Take up to `credits` of the account's available credits back, newest lot first (LIFO),
+    whatever their expiry: each lot's share is a `lot_charges` row, the total one ledger row.
+    Returns what was taken (less than asked when less is available; never an overdraft)."""
+    if reason not in (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT):
+        raise ValueError(f"{reason!r} does not take credits back")
+    db.lock_accounts(conn, account_id)
+    lots = conn.execute(
+        "SELECT id, available_credits FROM credit_lots WHERE billing_account_id = ?"
+        " AND available_credits > 0 ORDER BY id DESC", (account_id,)).fetchall()
+    taken = 0
+    for lot_id, available in lots:
+        part = min(available, credits - taken)
+        if part <= 0:
+            break
+        conn.execute(
+            "UPDATE credit_lots SET available_credits = available_credits - ?,"
+            " consumed_credits = consumed_credits + ? WHERE id = ?", (part, part, lot_id))
+        conn.execute("INSERT INTO lot_charges (lot_id, reason, reference, credits)"
+                     " VALUES (?, ?, ?, ?)", (lot_id, reason, reference, part))
+        taken += part
+    if taken:
+        _append(conn, account_id, -taken, reason, reference, {"asked_credits": credits})
+    return taken
 
 
 def entries(conn: db.Connection, account_id: str | None = None) -> list[Entry]:

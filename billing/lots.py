@@ -59,9 +59,15 @@ def reserve(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     pool: str = GENERAL_POOL,
     now: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Reservation:
-    """Hold `credits` of the account's usable lots until finalized, released or expired."""
+    """Hold `credits` of the account's usable lots until finalized, released or expired.
+
+    With an `idempotency_key`, a retry returns the reservation the key first made (the same
+    key with other terms is refused). An account that owes a refund's debt reserves nothing."""
     require_credits(credits)
+    if idempotency_key is not None and not 0 < len(idempotency_key.strip()) <= 200:
+        raise BillingError(f"bad idempotency key {idempotency_key!r}: 1 to 200 characters")
     if type(ttl_seconds) is not int or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise BillingError(f"bad ttl {ttl_seconds!r}: expected 1 to {MAX_TTL_SECONDS} seconds")
     if not pool or pool != pool.strip():
@@ -69,6 +75,21 @@ def reserve(
     with db.write(conn, user=account.scope):
         now = clock.now_ms() if now is None else now
         db.lock_accounts(conn, account.id)
+        if idempotency_key is not None:
+            earlier = _by_key(conn, account, idempotency_key)
+            if earlier is not None:
+                if (earlier.credits, earlier.pool_id) != (credits, pool):
+                    raise BillingError(
+                        f"idempotency key {idempotency_key!r} already reserved"
+                        f" {earlier.credits} credits ({earlier.pool_id}); refusing other terms")
+                return earlier
+        owed = conn.execute(
+            "SELECT CAST(COALESCE(SUM(debt_credits - repaid_credits), 0) AS BIGINT)"
+            " FROM credit_debts WHERE billing_account_id = ?", (account.id,)).fetchone()[0]
+        if owed > 0:
+            raise InsufficientCredits(
+                f"the account owes {owed} credits from a refunded payment; its next payment"
+                " repays them, and until then it reserves nothing")
         taken = _take_fifo(conn, account, credits, pool, now)
         reservation = Reservation(
             str(uuid.uuid4()), account.id, pool, credits, PENDING, None,
@@ -76,8 +97,9 @@ def reserve(
         )
         conn.execute(
             "INSERT INTO credit_reservations (id, billing_account_id, pool_id, credits, status,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at),
+            " created_at, expires_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at,
+             idempotency_key),
         )
         for position, (lot_id, held) in enumerate(taken):
             conn.execute(
@@ -93,11 +115,15 @@ def reserve(
     return reservation
 
 
-def finalize(conn: db.Connection, reservation_id: str, actual: int) -> Reservation:
-    """Consume `actual` of the reserved credits and give back the rest; idempotent per amount."""
+def finalize(conn: db.Connection, reservation_id: str, actual: int, *,
+             owner: Account | None = None) -> Reservation:
+    """Consume `actual` of the reserved credits and give back the rest; idempotent per amount.
+
+    With `owner`, only the owner's own reservation (in the owner's scope): another account's
+    is as unknown as a missing one (no confused deputy)."""
     require_credits(actual, allow_zero=True)
-    with db.write(conn):
-        reservation = _held(conn, reservation_id)
+    with db.write(conn, user=owner.scope if owner else None):
+        reservation = _held(conn, reservation_id, owner)
         if reservation.status == FINALIZED and reservation.consumed_credits == actual:
             return reservation
         if reservation.status == FINALIZED:
@@ -124,10 +150,12 @@ def finalize(conn: db.Connection, reservation_id: str, actual: int) -> Reservati
     return closed
 
 
-def release(conn: db.Connection, reservation_id: str) -> Reservation:
-    """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing."""
-    with db.write(conn):
-        reservation = _held(conn, reservation_id)
+def release(conn: db.Connection, reservation_id: str, *,
+            owner: Account | None = None) -> Reservation:
+    """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing.
+    With `owner`, only the owner's own reservation."""
+    with db.write(conn, user=owner.scope if owner else None):
+        reservation = _held(conn, reservation_id, owner)
         if reservation.status in (RELEASED, EXPIRED):
             return reservation
         if reservation.status == FINALIZED:
@@ -162,22 +190,57 @@ def sweep(conn: db.Connection, *, now: int | None = None) -> int:
             return expired
 
 
+@dataclass(frozen=True)
+class Holdings:
+    """An account's balance by what it can do: reservable now, held, or in expired lots."""
+
+    available_credits: int
+    reserved_credits: int
+    expired_credits: int
+
+
+def holdings(conn: db.Connection, account: Account, *, now: int | None = None) -> Holdings:
+    now = clock.now_ms() if now is None else now
+    with db.read(conn, user=account.scope):
+        row = conn.execute(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN expires_at IS NULL OR expires_at > ?"
+            " THEN available_credits ELSE 0 END), 0) AS BIGINT),"
+            " CAST(COALESCE(SUM(reserved_credits), 0) AS BIGINT),"
+            " CAST(COALESCE(SUM(CASE WHEN expires_at <= ? THEN available_credits ELSE 0 END),"
+            " 0) AS BIGINT) FROM credit_lots WHERE billing_account_id = ?",
+            (now, now, account.id)).fetchone()
+    return Holdings(*row)
+
+
+_RESERVATION = ("id, billing_account_id, pool_id, credits, status, consumed_credits,"
+                " created_at, expires_at, closed_at")
+
+
 def get(conn: db.Connection, reservation_id: str) -> Reservation:
     with db.read(conn):
         row = conn.execute(
-            "SELECT id, billing_account_id, pool_id, credits, status, consumed_credits,"
-            " created_at, expires_at, closed_at FROM credit_reservations WHERE id = ?",
-            (reservation_id,),
+            f"SELECT {_RESERVATION} FROM credit_reservations WHERE id = ?", (reservation_id,),
         ).fetchone()
     if row is None:
         raise BillingError(f"unknown reservation {reservation_id!r}")
     return Reservation(*row)
 
 
-def _held(conn: db.Connection, reservation_id: str) -> Reservation:
+def _held(conn: db.Connection, reservation_id: str,
+          owner: Account | None = None) -> Reservation:
     """The reservation, read again once its account is locked (the first read may be stale)."""
-    db.lock_accounts(conn, get(conn, reservation_id).billing_account_id)
+    first = get(conn, reservation_id)
+    if owner is not None and first.billing_account_id != owner.id:
+        raise BillingError(f"unknown reservation {reservation_id!r}")
+    db.lock_accounts(conn, first.billing_account_id)
     return get(conn, reservation_id)
+
+
+def _by_key(conn: db.Connection, account: Account, key: str) -> Reservation | None:
+    row = conn.execute(
+        f"SELECT {_RESERVATION} FROM credit_reservations"
+        " WHERE billing_account_id = ? AND idempotency_key = ?", (account.id, key)).fetchone()
+    return None if row is None else Reservation(*row)
 
 
 def _take_fifo(

@@ -25,6 +25,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    rebuilds: bool = False  # SQLite: rebuilds a table, so foreign keys are off while it runs
 
 
 ACCOUNTS = Migration(1, "billing accounts and the system tenant", (
@@ -238,7 +239,191 @@ TENANCY = Migration(5, "payment references are attempts, rows are never replaced
                     "a reservation''s lots are never replaced"),
 ))
 
-MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY)
+def _statement(migration: Migration, prefix: str) -> str:
+    """A released migration's statement, to run again on a rebuilt table."""
+    (found,) = [s for s in migration.statements if s.startswith(prefix)]
+    return found
+
+
+_DEBIT_REASONS = "('usage_charge', 'refund_clawback', 'debt_repayment')"
+
+# SQLite cannot change a CHECK constraint in place: the ledger is rebuilt (the documented
+# procedure: foreign keys off, new table, copy, drop, rename, indexes and triggers again, then
+# `foreign_key_check`). Rows keep their ids; no row is changed.
+LEDGER_TABLE_6 = f"""CREATE TABLE credit_ledger_6 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        amount INTEGER NOT NULL CHECK (typeof(amount) = 'integer' AND amount <> 0),
+        balance_after INTEGER NOT NULL
+            CHECK (typeof(balance_after) = 'integer' AND balance_after >= 0),
+        reason TEXT NOT NULL CHECK (reason IN ('credits_purchase', 'platform_revenue_share',
+            'system_donation', 'usage_charge', 'refund_clawback', 'debt_repayment')),
+        reference TEXT NOT NULL CHECK (length(reference) > 0),
+        metadata TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(metadata)),
+        created_at INTEGER NOT NULL,
+        CONSTRAINT sign_follows_reason CHECK ((amount < 0) = (reason IN {_DEBIT_REASONS})))"""
+
+_LEDGER_COLUMNS = ("id, billing_account_id, amount, balance_after, reason, reference, metadata,"
+                   " created_at")
+
+SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, sessions", (
+    "PRAGMA legacy_alter_table = ON",
+    LEDGER_TABLE_6,
+    f"INSERT INTO credit_ledger_6 ({_LEDGER_COLUMNS}) SELECT {_LEDGER_COLUMNS} FROM credit_ledger",
+    "DROP TABLE credit_ledger",
+    "ALTER TABLE credit_ledger_6 RENAME TO credit_ledger",
+    "PRAGMA legacy_alter_table = OFF",
+    "CREATE INDEX credit_ledger_account ON credit_ledger (billing_account_id, id)",
+    "CREATE INDEX credit_ledger_reference ON credit_ledger (billing_account_id, reference)",
+    *(f"""CREATE UNIQUE INDEX credit_ledger_{reason}_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = '{reason}'"""
+      for reason in ("credits_purchase", "platform_revenue_share", "system_donation",
+                     "usage_charge", "refund_clawback", "debt_repayment")),
+    *(_statement(m, f"CREATE TRIGGER {name} ") for m, name in (
+        (LEDGER, "credit_ledger_refuse_update"), (LEDGER, "credit_ledger_refuse_delete"),
+        (LEDGER, "credit_ledger_chain"), (LEDGER, "credit_ledger_moves_balance"),
+        (TENANCY, "credit_ledger_never_replaced"))),
+    # A payment's rows reference the attempt that pays for them, now verified on chain; a
+    # clawback references a refunded attempt.
+    """CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
+        WHEN (NEW.reason IN ('credits_purchase', 'platform_revenue_share', 'system_donation')
+        AND NOT EXISTS (SELECT 1 FROM payment_attempts p
+            JOIN payment_transactions t ON t.attempt_id = p.id AND t.verdict = 'verified'
+            WHERE p.id = NEW.reference AND (
+            (NEW.reason = 'credits_purchase' AND p.purpose = 'self'
+             AND p.billing_account_id = NEW.billing_account_id
+             AND NEW.amount = p.amount_cents * 10)
+         OR (NEW.reason = 'system_donation' AND p.purpose = 'system'
+             AND NEW.amount = p.amount_cents * 10
+             AND EXISTS (SELECT 1 FROM billing_accounts
+                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))
+         OR (NEW.reason = 'platform_revenue_share' AND p.purpose = 'self'
+             AND EXISTS (SELECT 1 FROM billing_accounts
+                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1)))))
+        OR (NEW.reason = 'refund_clawback'
+            AND NOT EXISTS (SELECT 1 FROM payment_refunds WHERE attempt_id = NEW.reference))
+        BEGIN SELECT RAISE(ABORT,
+            'a payment ledger row references the attempt that pays for it'); END""",
+    """CREATE TABLE payment_transactions (
+        attempt_id TEXT PRIMARY KEY REFERENCES payment_attempts (id),
+        chain_id INTEGER NOT NULL,
+        tx_hash TEXT NOT NULL UNIQUE CHECK (length(tx_hash) = 66),
+        from_address TEXT NOT NULL,
+        submitted_at INTEGER NOT NULL,
+        verdict TEXT CHECK (verdict IN ('verified', 'refused')),
+        detail TEXT,
+        verified_at INTEGER,
+        CHECK ((verdict IS NULL) = (verified_at IS NULL)))""",
+    """CREATE TRIGGER payment_transactions_judged_once BEFORE UPDATE ON payment_transactions
+        WHEN OLD.verdict IS NOT NULL OR NEW.attempt_id IS NOT OLD.attempt_id
+          OR NEW.tx_hash IS NOT OLD.tx_hash OR NEW.from_address IS NOT OLD.from_address
+          OR NEW.chain_id IS NOT OLD.chain_id
+        BEGIN SELECT RAISE(ABORT, 'a payment transaction is recorded once and judged once'); END""",
+    """CREATE TRIGGER payment_transactions_refuse_delete BEFORE DELETE ON payment_transactions
+        BEGIN SELECT RAISE(ABORT, 'payment transactions are never deleted'); END""",
+    _never_replaced("payment_transactions", "attempt_id = NEW.attempt_id OR tx_hash = NEW.tx_hash",
+                    "a transaction pays for one attempt, once"),
+    """CREATE TABLE payment_refunds (
+        attempt_id TEXT PRIMARY KEY REFERENCES payment_attempts (id),
+        actor TEXT NOT NULL,
+        why TEXT NOT NULL,
+        refunded_at INTEGER NOT NULL)""",
+    """CREATE TRIGGER payment_refunds_refuse_change BEFORE UPDATE ON payment_refunds
+        BEGIN SELECT RAISE(ABORT, 'a refund is recorded once'); END""",
+    """CREATE TRIGGER payment_refunds_refuse_delete BEFORE DELETE ON payment_refunds
+        BEGIN SELECT RAISE(ABORT, 'a refund is recorded once'); END""",
+    _never_replaced("payment_refunds", "attempt_id = NEW.attempt_id", "a refund is recorded once"),
+    """CREATE TABLE credit_debts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        billing_account_id TEXT NOT NULL REFERENCES billing_accounts (id),
+        attempt_id TEXT NOT NULL REFERENCES payment_refunds (attempt_id),
+        debt_credits INTEGER NOT NULL CHECK (typeof(debt_credits) = 'integer' AND debt_credits > 0),
+        repaid_credits INTEGER NOT NULL DEFAULT 0 CHECK (typeof(repaid_credits) = 'integer'
+            AND repaid_credits BETWEEN 0 AND debt_credits),
+        created_at INTEGER NOT NULL,
+        UNIQUE (billing_account_id, attempt_id))""",
+    """CREATE TRIGGER credit_debts_only_repaid BEFORE UPDATE ON credit_debts
+        WHEN NEW.repaid_credits < OLD.repaid_credits OR NEW.debt_credits IS NOT OLD.debt_credits
+          OR NEW.billing_account_id IS NOT OLD.billing_account_id
+          OR NEW.attempt_id IS NOT OLD.attempt_id
+        BEGIN SELECT RAISE(ABORT, 'a debt only goes down, by repayment'); END""",
+    """CREATE TRIGGER credit_debts_refuse_delete BEFORE DELETE ON credit_debts
+        BEGIN SELECT RAISE(ABORT, 'debts are never deleted'); END""",
+    _never_replaced("credit_debts", "id = NEW.id OR (billing_account_id = NEW.billing_account_id"
+                    " AND attempt_id = NEW.attempt_id)", "debts are never replaced"),
+    """CREATE TABLE lot_charges (
+        lot_id INTEGER NOT NULL REFERENCES credit_lots (id),
+        reason TEXT NOT NULL CHECK (reason IN ('refund_clawback', 'debt_repayment')),
+        reference TEXT NOT NULL,
+        credits INTEGER NOT NULL CHECK (typeof(credits) = 'integer' AND credits > 0),
+        PRIMARY KEY (lot_id, reason, reference))""",
+    """CREATE TRIGGER lot_charges_refuse_change BEFORE UPDATE ON lot_charges
+        BEGIN SELECT RAISE(ABORT, 'lot charges are append-only'); END""",
+    """CREATE TRIGGER lot_charges_refuse_delete BEFORE DELETE ON lot_charges
+        BEGIN SELECT RAISE(ABORT, 'lot charges are append-only'); END""",
+    _never_replaced("lot_charges", "lot_id = NEW.lot_id AND reason = NEW.reason"
+                    " AND reference = NEW.reference", "lot charges are append-only"),
+    "ALTER TABLE credit_reservations ADD COLUMN idempotency_key TEXT",
+    """CREATE UNIQUE INDEX credit_reservations_idempotency
+        ON credit_reservations (billing_account_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL""",
+    """CREATE TABLE revenue_rules (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        share_numerator INTEGER NOT NULL CHECK (typeof(share_numerator) = 'integer'
+            AND share_numerator >= 0),
+        share_denominator INTEGER NOT NULL CHECK (typeof(share_denominator) = 'integer'
+            AND share_denominator > 0 AND share_numerator <= share_denominator),
+        status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'pending_approval',
+            'cooling_down', 'active', 'superseded', 'rejected')),
+        proposed_by TEXT NOT NULL,
+        proposed_at INTEGER NOT NULL,
+        approved_by TEXT,
+        approved_at INTEGER,
+        activates_at INTEGER,
+        activated_at INTEGER,
+        superseded_at INTEGER,
+        superseded_by TEXT REFERENCES revenue_rules (id),
+        notes TEXT)""",
+    """CREATE UNIQUE INDEX revenue_rules_one_active ON revenue_rules (status)
+        WHERE status = 'active'""",
+    """CREATE TRIGGER revenue_rules_terms_write_once BEFORE UPDATE ON revenue_rules
+        WHEN NEW.share_numerator IS NOT OLD.share_numerator
+          OR NEW.share_denominator IS NOT OLD.share_denominator OR NEW.id IS NOT OLD.id
+          OR OLD.status IN ('superseded', 'rejected')
+        BEGIN SELECT RAISE(ABORT, 'a revenue rule''s terms are write-once, its end final'); END""",
+    """CREATE TRIGGER revenue_rules_refuse_delete BEFORE DELETE ON revenue_rules
+        BEGIN SELECT RAISE(ABORT, 'revenue rules are never deleted'); END""",
+    _never_replaced("revenue_rules", "id = NEW.id", "revenue rules are never replaced"),
+    """CREATE TABLE revenue_rule_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id TEXT NOT NULL REFERENCES revenue_rules (id),
+        action TEXT NOT NULL CHECK (action IN ('proposed', 'submitted', 'approved', 'rejected',
+            'activated', 'superseded', 'cooldown_overridden')),
+        actor TEXT NOT NULL,
+        reason TEXT,
+        previous_status TEXT,
+        new_status TEXT NOT NULL,
+        created_at INTEGER NOT NULL)""",
+    """CREATE TRIGGER revenue_rule_audit_refuse_update BEFORE UPDATE ON revenue_rule_audit
+        BEGIN SELECT RAISE(ABORT, 'the revenue rule audit log is append-only'); END""",
+    """CREATE TRIGGER revenue_rule_audit_refuse_delete BEFORE DELETE ON revenue_rule_audit
+        BEGIN SELECT RAISE(ABORT, 'the revenue rule audit log is append-only'); END""",
+    _never_replaced("revenue_rule_audit", "id = NEW.id",
+                    "the revenue rule audit log is append-only"),
+    """CREATE TABLE siwe_nonces (
+        nonce TEXT PRIMARY KEY,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER)""",
+    """CREATE TABLE api_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL)""",
+), rebuilds=True)
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT)
 LATEST = MIGRATIONS[-1].version
 
 _RECORD_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -262,22 +447,36 @@ def apply(conn: db.Connection) -> list[int]:
     Run by the database's owner: on PostgreSQL the transactions keep the connecting role."""
     applied = []
     for migration in for_backend(conn):
-        with db.write(conn, user=db.OWNER):
-            if conn.kind == db.POSTGRESQL:
-                conn.execute("SELECT pg_advisory_xact_lock(?)", (_POSTGRES_MIGRATION_LOCK,))
-            conn.execute(_RECORD_TABLE)
-            if conn.execute(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-            ).fetchone():
-                continue
-            for statement in migration.statements:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, clock.now_ms()),
-            )
-            applied.append(migration.version)
+        rebuild = migration.rebuilds and conn.kind == db.SQLITE
+        if rebuild:
+            conn.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction
+        try:
+            if _apply(conn, migration, check_keys=rebuild):
+                applied.append(migration.version)
+        finally:
+            if rebuild:
+                conn.execute("PRAGMA foreign_keys = ON")
     return applied
+
+
+def _apply(conn: db.Connection, migration: Migration, *, check_keys: bool) -> bool:
+    with db.write(conn, user=db.OWNER):
+        if conn.kind == db.POSTGRESQL:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_POSTGRES_MIGRATION_LOCK,))
+        conn.execute(_RECORD_TABLE)
+        if conn.execute(
+            "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+        ).fetchone():
+            return False
+        for statement in migration.statements:
+            conn.execute(statement)
+        if check_keys and conn.execute("PRAGMA foreign_key_check").fetchone():
+            raise BillingError(f"migration {migration.version} broke a foreign key")
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.name, clock.now_ms()),
+        )
+        return True
 
 
 def recorded(conn: db.Connection) -> list[int]:

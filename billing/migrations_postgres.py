@@ -75,7 +75,8 @@ LEDGER = Migration(2, "append-only credit ledger", (
     "CREATE INDEX credit_ledger_account ON credit_ledger (billing_account_id, id)",
     *(f"""CREATE UNIQUE INDEX credit_ledger_{reason}_ref_unique
         ON credit_ledger (billing_account_id, reference) WHERE reason = '{reason}'"""
-      for reason in reasons.ALL),
+      for reason in (reasons.CREDITS_PURCHASE, reasons.PLATFORM_REVENUE_SHARE,
+                     reasons.SYSTEM_DONATION, reasons.USAGE_CHARGE)),
     _refuse("credit_ledger_refuse_update", "BEFORE UPDATE", "credit_ledger",
             "credit_ledger is append-only"),
     _refuse("credit_ledger_refuse_delete", "BEFORE DELETE", "credit_ledger",
@@ -308,4 +309,167 @@ TENANCY = Migration(5, "payment references are attempts, rows are never replaced
                     AND lot_id IN (SELECT id FROM credit_lots))""",
 ))
 
-MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY)
+REFUND, REPAYMENT = (f"'{r}'" for r in (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT))
+_SERVICE_ONLY = ("payment_refunds", "lot_charges", "revenue_rules", "revenue_rule_audit",
+                 "siwe_nonces", "api_sessions")
+
+SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, sessions", (
+    "ALTER TABLE credit_ledger DROP CONSTRAINT credit_ledger_reason_check",
+    f"""ALTER TABLE credit_ledger ADD CONSTRAINT credit_ledger_reason_check CHECK (reason IN
+        ({PURCHASE}, {SHARE}, {DONATION}, {USAGE}, {REFUND}, {REPAYMENT}))""",
+    "ALTER TABLE credit_ledger DROP CONSTRAINT sign_follows_reason",
+    f"""ALTER TABLE credit_ledger ADD CONSTRAINT sign_follows_reason
+        CHECK ((amount < 0) = (reason IN ({USAGE}, {REFUND}, {REPAYMENT})))""",
+    *(f"""CREATE UNIQUE INDEX credit_ledger_{reason}_ref_unique
+        ON credit_ledger (billing_account_id, reference) WHERE reason = '{reason}'"""
+      for reason in (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT)),
+    "CREATE INDEX credit_ledger_reference ON credit_ledger (billing_account_id, reference)",
+    """CREATE TABLE payment_transactions (
+        attempt_id text PRIMARY KEY REFERENCES payment_attempts (id),
+        chain_id bigint NOT NULL,
+        tx_hash text NOT NULL UNIQUE CHECK (length(tx_hash) = 66),
+        from_address text NOT NULL,
+        submitted_at bigint NOT NULL,
+        verdict text CHECK (verdict IN ('verified', 'refused')),
+        detail text,
+        verified_at bigint,
+        CHECK ((verdict IS NULL) = (verified_at IS NULL)))""",
+    _refuse("payment_transactions_judged_once", "BEFORE UPDATE", "payment_transactions",
+            "a payment transaction is recorded once and judged once",
+            "OLD.verdict IS NOT NULL OR " + _changed("attempt_id", "tx_hash", "from_address",
+                                                    "chain_id")),
+    _refuse("payment_transactions_refuse_delete", "BEFORE DELETE", "payment_transactions",
+            "payment transactions are never deleted"),
+    # A payment's rows reference the attempt that pays for them, now verified on chain; a
+    # clawback references a refunded attempt.
+    f"""CREATE OR REPLACE FUNCTION credit_ledger_reference_is_attempt() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE to_system boolean := EXISTS (SELECT 1 FROM billing_accounts
+                                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1);
+    BEGIN
+        IF (NEW.reason IN ({PURCHASE}, {SHARE}, {DONATION})
+           AND NOT EXISTS (SELECT 1 FROM payment_attempts p JOIN payment_transactions t
+               ON t.attempt_id = p.id AND t.verdict = 'verified'
+               WHERE p.id = NEW.reference AND (
+               (NEW.reason = {PURCHASE} AND p.purpose = 'self'
+                AND p.billing_account_id = NEW.billing_account_id
+                AND NEW.amount = p.amount_cents * 10)
+            OR (NEW.reason = {DONATION} AND p.purpose = 'system' AND to_system
+                AND NEW.amount = p.amount_cents * 10)
+            OR (NEW.reason = {SHARE} AND p.purpose = 'self' AND to_system))))
+           OR (NEW.reason = {REFUND} AND NOT EXISTS
+               (SELECT 1 FROM payment_refunds WHERE attempt_id = NEW.reference))
+        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+            MESSAGE = 'a payment ledger row references the attempt that pays for it';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    """CREATE TABLE payment_refunds (
+        attempt_id text PRIMARY KEY REFERENCES payment_attempts (id),
+        actor text NOT NULL,
+        why text NOT NULL,
+        refunded_at bigint NOT NULL)""",
+    _refuse("payment_refunds_refuse_change", "BEFORE UPDATE OR DELETE", "payment_refunds",
+            "a refund is recorded once"),
+    """CREATE TABLE credit_debts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        billing_account_id text NOT NULL REFERENCES billing_accounts (id),
+        attempt_id text NOT NULL REFERENCES payment_refunds (attempt_id),
+        debt_credits bigint NOT NULL CHECK (debt_credits > 0),
+        repaid_credits bigint NOT NULL DEFAULT 0
+            CHECK (repaid_credits BETWEEN 0 AND debt_credits),
+        created_at bigint NOT NULL,
+        UNIQUE (billing_account_id, attempt_id))""",
+    _refuse("credit_debts_only_repaid", "BEFORE UPDATE", "credit_debts",
+            "a debt only goes down, by repayment",
+            "NEW.repaid_credits < OLD.repaid_credits OR "
+            + _changed("debt_credits", "billing_account_id", "attempt_id")),
+    _refuse("credit_debts_refuse_delete", "BEFORE DELETE", "credit_debts",
+            "debts are never deleted"),
+    f"""CREATE TABLE lot_charges (
+        lot_id bigint NOT NULL REFERENCES credit_lots (id),
+        reason text NOT NULL CHECK (reason IN ({REFUND}, {REPAYMENT})),
+        reference text NOT NULL,
+        credits bigint NOT NULL CHECK (credits > 0),
+        PRIMARY KEY (lot_id, reason, reference))""",
+    _refuse("lot_charges_append_only", "BEFORE UPDATE OR DELETE", "lot_charges",
+            "lot charges are append-only"),
+    "ALTER TABLE credit_reservations ADD COLUMN idempotency_key text",
+    """CREATE UNIQUE INDEX credit_reservations_idempotency
+        ON credit_reservations (billing_account_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL""",
+    """CREATE TABLE revenue_rules (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        share_numerator bigint NOT NULL CHECK (share_numerator >= 0),
+        share_denominator bigint NOT NULL
+            CHECK (share_denominator > 0 AND share_numerator <= share_denominator),
+        status text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'pending_approval',
+            'cooling_down', 'active', 'superseded', 'rejected')),
+        proposed_by text NOT NULL,
+        proposed_at bigint NOT NULL,
+        approved_by text,
+        approved_at bigint,
+        activates_at bigint,
+        activated_at bigint,
+        superseded_at bigint,
+        superseded_by text REFERENCES revenue_rules (id),
+        notes text)""",
+    """CREATE UNIQUE INDEX revenue_rules_one_active ON revenue_rules (status)
+        WHERE status = 'active'""",
+    _refuse("revenue_rules_terms_write_once", "BEFORE UPDATE", "revenue_rules",
+            "a revenue rule''s terms are write-once, its end final",
+            "OLD.status IN ('superseded', 'rejected') OR "
+            + _changed("id", "share_numerator", "share_denominator")),
+    _refuse("revenue_rules_refuse_delete", "BEFORE DELETE", "revenue_rules",
+            "revenue rules are never deleted"),
+    """CREATE TABLE revenue_rule_audit (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        rule_id text NOT NULL REFERENCES revenue_rules (id),
+        action text NOT NULL CHECK (action IN ('proposed', 'submitted', 'approved', 'rejected',
+            'activated', 'superseded', 'cooldown_overridden')),
+        actor text NOT NULL,
+        reason text,
+        previous_status text,
+        new_status text NOT NULL,
+        created_at bigint NOT NULL)""",
+    _refuse("revenue_rule_audit_append_only", "BEFORE UPDATE OR DELETE", "revenue_rule_audit",
+            "the revenue rule audit log is append-only"),
+    """CREATE TABLE siwe_nonces (
+        nonce text PRIMARY KEY,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        used_at bigint)""",
+    """CREATE TABLE api_sessions (
+        token_hash text PRIMARY KEY,
+        user_id text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL)""",
+    *(_refuse(f"{t}_never_truncated", "BEFORE TRUNCATE", t, f"{t} is never truncated")
+      for t in ("payment_transactions", "payment_refunds", "credit_debts", "lot_charges",
+                "revenue_rules", "revenue_rule_audit")),
+    # Grants: a user records its own payment's transaction and sees its own debts and charges;
+    # verification, refunds, governance and sign-in are the service's.
+    "GRANT SELECT, INSERT ON payment_transactions TO billing_user, billing_service",
+    "GRANT UPDATE (verdict, detail, verified_at) ON payment_transactions TO billing_service",
+    "GRANT SELECT ON credit_debts TO billing_user",
+    "GRANT SELECT, INSERT, UPDATE (repaid_credits) ON credit_debts TO billing_service",
+    "GRANT SELECT ON lot_charges TO billing_user",
+    "GRANT SELECT, INSERT ON payment_refunds, lot_charges, revenue_rule_audit TO billing_service",
+    "GRANT SELECT, INSERT, UPDATE (status, approved_by, approved_at, activates_at, activated_at,"
+    " superseded_at, superseded_by, notes) ON revenue_rules TO billing_service",
+    "GRANT SELECT, INSERT, UPDATE (used_at) ON siwe_nonces TO billing_service",
+    "GRANT SELECT, INSERT, DELETE ON api_sessions TO billing_service",
+    *(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY" for t in (
+        "payment_transactions", "credit_debts", "lot_charges", *_SERVICE_ONLY)),
+    *(f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY" for t in (
+        "payment_transactions", "credit_debts", "lot_charges", *_SERVICE_ONLY)),
+    """CREATE POLICY own_rows ON payment_transactions TO billing_user
+        USING (attempt_id IN (SELECT id FROM payment_attempts))
+        WITH CHECK (attempt_id IN (SELECT id FROM payment_attempts) AND verdict IS NULL)""",
+    f"CREATE POLICY own_rows ON credit_debts FOR SELECT TO billing_user USING ({_OWN})",
+    """CREATE POLICY own_rows ON lot_charges FOR SELECT TO billing_user
+        USING (lot_id IN (SELECT id FROM credit_lots))""",
+))
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT)

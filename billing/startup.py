@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from billing import db, migrations
+from billing import db, env, migrations, revenue_rules
 from billing.accounts import ServiceAccounts
 from billing.errors import BillingError
 
 
 def open_database(target: str | Path, *, initialise: bool = False,
-                  lock_timeout: float = db.LOCK_TIMEOUT_SECONDS) -> db.Connection:
-    """A ready connection; with `initialise`, create the database and run pending migrations
-    first. `target` is an SQLite file or a `postgresql://` URL."""
+                  lock_timeout: float = db.LOCK_TIMEOUT_SECONDS,
+                  revenue_share: env.RevenueShare | None = None) -> db.Connection:
+    """A ready connection; with `initialise`, create the database, run pending migrations and
+    seed the first revenue rule (`revenue_share`, default 0.75) if there is none yet.
+    `target` is an SQLite file or a `postgresql://` URL."""
     conn = db.connect(target, create=initialise, lock_timeout=lock_timeout)
     try:
         if initialise:
             migrations.apply(conn)
+            revenue_rules.seed(conn, revenue_share or env.parse_revenue_share(
+                env.DEFAULT_REVENUE_SHARE))
         elif conn.kind == db.POSTGRESQL:
             _refuse_owner(conn)
         migrations.require_current(conn)

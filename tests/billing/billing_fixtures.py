@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 
 import billing
-from billing import db, ledger, payments, reasons, startup
-from billing.accounts import Account, UserAccounts
+from billing import db, ledger, payments, reasons, revenue_rules, startup
+from billing.accounts import Account, ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
+from chain_double import RAIL, Verifier, new_tx_hash, wallet_of
 from pg_server import Server
 
 REPO_ROOT = str(Path(billing.__file__).resolve().parent.parent)
@@ -116,14 +117,36 @@ def rows(conn: db.Connection, sql: str, params: tuple = ()) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sql, params).fetchall()]
 
 
+def verified(conn: db.Connection, attempt: payments.Attempt,
+             verifier: Verifier | None = None) -> payments.Attempt:
+    """The attempt, once its (test) transaction is submitted and verified."""
+    payer = next(a for a in ServiceAccounts(conn).all() if a.id == attempt.billing_account_id)
+    payments.submit(conn, payer, attempt.id, new_tx_hash(), RAIL,
+                    wallet=wallet_of(payer.owner_user_id))
+    payments.verify(conn, attempt.id, verifier or Verifier(), RAIL)
+    return attempt
+
+
+def pay(conn: db.Connection, account: Account, cents: int, purpose: str = payments.SELF):
+    """A settled payment of `cents` by the account: created, verified, settled."""
+    attempt = verified(conn, payments.create_intent(conn, account, cents, purpose))
+    return payments.settle(conn, attempt.id)
+
+
+def use_share(conn: db.Connection, share: RevenueShare) -> None:
+    """Make `share` the active revenue rule (an emergency override, for tests)."""
+    rule = revenue_rules.propose(conn, f"share {share}", share, "test")
+    revenue_rules.submit(conn, rule.id, "test")
+    revenue_rules.approve(conn, rule.id, "test")
+    revenue_rules.override_cooldown(conn, rule.id, "test", "a test needs this share")
+
+
 @pytest.fixture
 def fund():
     """fund(conn, user, cents) -> the user's account after one settled `self` payment."""
 
     def fund(conn, user: str, cents: int) -> Account:
-        account = UserAccounts(conn, user).open()
-        attempt = payments.create_intent(conn, account, cents)
-        payments.settle(conn, attempt.id, THREE_QUARTERS)
+        pay(conn, UserAccounts(conn, user).open(), cents)
         return UserAccounts(conn, user).get()
 
     return fund
@@ -135,7 +158,7 @@ def mint():
 
     def mint(conn, account: Account, credits: int, *, pool=ledger.GENERAL_POOL, expires_at=None):
         cents = credits // 10
-        attempt = payments.create_intent(conn, account, cents)
+        attempt = verified(conn, payments.create_intent(conn, account, cents))
         with db.write(conn):
             entry = ledger.credit_account(
                 conn, account.id, credits, reason=reasons.CREDITS_PURCHASE,

@@ -17,7 +17,7 @@ from billing import db, ledger, lots, payments, reasons, startup
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
 from billing_fixtures import (  # noqa: F401 (pytest fixtures)
-    cli, conn, database, fund, new_database, owner, rows)
+    cli, conn, database, fund, new_database, owner, pay, rows, verified)
 
 SHARE = RevenueShare(3, 4)
 
@@ -54,7 +54,7 @@ def test_replace_cannot_displace_the_system_tenant(sqlite_path):
             " is_system_tenant, created_at, updated_at) VALUES ('impostor', 'mallory', 1, 0, 0)")
     conn = startup.open_database(sqlite_path)
     alice = UserAccounts(conn, "alice").open()
-    settled = payments.settle(conn, payments.create_intent(conn, alice, 100).id, SHARE)
+    settled = pay(conn, alice, 100)
     assert [e.billing_account_id for e in settled.entries] == [alice.id, "cogni_system"]
     assert ServiceAccounts(conn).system_tenant().id == "cogni_system"
 
@@ -68,7 +68,7 @@ def test_replace_cannot_turn_a_payments_purpose_or_amount(sqlite_path):
             " purpose, amount_cents, status, created_at) VALUES (?, ?, 'system', 1000,"
             " 'created', 0)", (attempt.id, alice.id))
     assert payments.get(conn, attempt.id) == attempt
-    minted = payments.settle(conn, attempt.id, SHARE).entries
+    minted = payments.settle(conn, verified(conn, attempt).id).entries
     assert [(e.reason, e.amount) for e in minted] == [
         (reasons.CREDITS_PURCHASE, 1000), (reasons.PLATFORM_REVENUE_SHARE, 750)]
 
@@ -121,8 +121,8 @@ def test_a_payment_row_must_reference_the_attempt_that_pays_for_it(
     conn, reason, account, reference, credits
 ):
     alice, bob = UserAccounts(conn, "alice").open(), UserAccounts(conn, "bob").open()
-    attempts = {"alice's": payments.create_intent(conn, alice, 100).id,
-                "bob's": payments.create_intent(conn, bob, 100).id}
+    attempts = {"alice's": verified(conn, payments.create_intent(conn, alice, 100)).id,
+                "bob's": verified(conn, payments.create_intent(conn, bob, 100)).id}
     accounts = {"alice": alice.id, "cogni_system": "cogni_system"}
     with pytest.raises(db.IntegrityError, match="references the attempt that pays for it"):
         with db.write(conn):
@@ -138,7 +138,7 @@ def test_a_settle_that_would_overflow_a_balance_is_a_clear_error(cli, database, 
     owner.drop_trigger("billing_accounts_balance_from_ledger", "billing_accounts")
     owner.execute("UPDATE billing_accounts SET balance_credits = ? WHERE id = ?",
                   (near_edge, alice.id))
-    attempt = payments.create_intent(conn, alice, 1)
+    attempt = verified(conn, payments.create_intent(conn, alice, 1))
     done = cli(database.url, "intent", "settle", attempt.id)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", (
         f"cogni-billing: account {alice.id!r} would hold {near_edge + 10} credits, more than a"

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from billing import invariants, lots, payments, reasons
 from billing.accounts import UserAccounts
-from billing.env import RevenueShare
 from billing.invariants import Violation
-from billing_fixtures import conn, database, fund, owner  # noqa: F401 (pytest fixtures)
+from billing_fixtures import conn, database, fund, owner, pay  # noqa: F401 (pytest fixtures)
 
 
 def test_a_healthy_database_has_no_violation(conn, fund):
     alice = fund(conn, "alice", 100)
     lots.finalize(conn, lots.reserve(conn, alice, 300).id, 100)
     lots.reserve(conn, alice, 50)
-    donation = payments.create_intent(conn, alice, 10, payments.SYSTEM)
-    payments.settle(conn, donation.id, RevenueShare(3, 4))
+    pay(conn, alice, 10, payments.SYSTEM)
     assert invariants.check(conn) == []
 
 
@@ -78,6 +76,8 @@ def test_a_settled_attempt_without_its_credits_is_reported(conn, owner):
         Violation("settled-payment-minted-in-full",
                   f"payment attempt {attempt.id} (settled, purpose self): 1000 credits due,"
                   " None minted, 0 misplaced ledger rows"),
+        Violation("settled-payment-verified",
+                  f"payment attempt {attempt.id} is settled without a verified transaction"),
     ]
 
 
@@ -114,5 +114,6 @@ def test_lots_out_of_step_with_their_reservations_are_reported(conn, owner, fund
                  " WHERE id = 1")
     assert invariants.check(conn) == [
         Violation("lots-match-reservations",
-                  "lot 1: reserved 90, consumed 0; reservations hold 100, consumed 0"),
+                  "lot 1: reserved 90, consumed 0; reservations hold 100, consumed with its"
+                  " charges 0"),
     ]

@@ -7,6 +7,7 @@ import pytest
 from billing import invariants, ledger, lots, reasons
 from billing.accounts import UserAccounts
 from billing.errors import BillingError, InsufficientCredits
+from billing.invariants import Violation
 import billing_workers
 from billing_fixtures import conn, database, fund, mint, rows  # noqa: F401 (pytest fixtures)
 
@@ -126,6 +127,11 @@ def test_the_sweeper_expires_only_overdue_reservations(conn, alice, mint):
     with pytest.raises(BillingError, match="is expired"):
         lots.finalize(conn, overdue[0].id, 1)
     assert lots.release(conn, overdue[0].id).status == "expired"
+    assert invariants.check(conn) == [  # `current` is past its expiry by now: an orphan
+        Violation("expired-reservation-not-swept",
+                  f"reservation {current.id} of account {alice.id} holds 5 credits past its"
+                  f" expiry {NOW + 600_000}; run `sweep`")]
+    lots.sweep(conn)
     assert invariants.check(conn) == []
 
 

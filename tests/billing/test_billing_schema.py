@@ -14,8 +14,10 @@ from billing_fixtures import (  # noqa: F401 (pytest fixtures)
     BACKENDS, conn, database, fund, new_database, owner, rows)
 
 TABLES = [
-    "billing_accounts", "credit_ledger", "credit_lots", "credit_reservations",
-    "payment_attempts", "reservation_lots", "schema_migrations",
+    "api_sessions", "billing_accounts", "credit_debts", "credit_ledger", "credit_lots",
+    "credit_reservations", "lot_charges", "payment_attempts", "payment_refunds",
+    "payment_transactions", "reservation_lots", "revenue_rule_audit", "revenue_rules",
+    "schema_migrations", "siwe_nonces",
 ]
 MIGRATED = [
     (1, "billing accounts and the system tenant"),
@@ -23,6 +25,7 @@ MIGRATED = [
     (3, "payment attempts"),
     (4, "credit lots and reservations"),
     (5, "payment references are attempts, rows are never replaced, tenancy"),
+    (6, "verified payments, refunds and debts, revenue rules, sessions"),
 ]
 
 
@@ -48,8 +51,8 @@ def test_concurrent_inits_apply_each_migration_exactly_once(tmp_path, kind):
     target = new_database(kind, tmp_path, migrated=False)
     reports = billing_workers.run_all("migrate", [(target.owner,)] * 6)
     applied = sorted(v for _, versions in reports for v in versions)
-    assert applied == [1, 2, 3, 4, 5]
-    assert migrations.recorded(db.connect(target.owner)) == [1, 2, 3, 4, 5]
+    assert applied == [1, 2, 3, 4, 5, 6]
+    assert migrations.recorded(db.connect(target.owner)) == [1, 2, 3, 4, 5, 6]
 
 
 def test_every_sqlite_connection_uses_wal_a_busy_timeout_and_foreign_keys(tmp_path):
@@ -106,11 +109,11 @@ def test_start_up_fails_fast_when_the_system_tenant_is_missing(database, owner):
 def test_start_up_fails_fast_on_a_missing_or_outdated_schema(tmp_path, kind):
     where = "URL" if kind == db.POSTGRESQL else "FILE"
     old = new_database(kind, tmp_path)
-    db.connect(old.owner).execute("DELETE FROM schema_migrations WHERE version = 5")
+    db.connect(old.owner).execute("DELETE FROM schema_migrations WHERE version = 6")
     with pytest.raises(BillingError) as raised:
         startup.open_database(old.url)
     assert str(raised.value) == (
-        f"the billing database is at schema version 4, this code needs 5;"
+        f"the billing database is at schema version 5, this code needs 6;"
         f" run `cogni-billing --db {where} init` to migrate"
     )
     empty = new_database(kind, tmp_path, migrated=False)
