@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from billing import clock, db
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFound
 
 MAX_USER_ID_LENGTH = 200
 
@@ -73,7 +73,7 @@ class UserAccounts:
     def get(self) -> Account:
         account = self.find()
         if account is None:
-            raise BillingError(
+            raise NotFound(
                 f"unknown user {self.user_id!r}; create the account with `account create`"
             )
         return account
@@ -99,7 +99,7 @@ class ServiceAccounts:
         with db.read(self._conn):
             row = self._conn.execute(_SELECT + " WHERE id = ?", (account_id,)).fetchone()
         if row is None:
-            raise BillingError(f"unknown billing account {account_id!r}")
+            raise NotFound(f"unknown billing account {account_id!r}")
         return Account.from_row(row)
 
     def all(self) -> list[Account]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from billing import clock, db, reasons
-from billing.errors import BillingError, DuplicateEntry
+from billing.errors import BillingError, DuplicateEntry, NotFound
 from billing.units import require_credits
 
 GENERAL_POOL = "general"
@@ -134,7 +134,7 @@ def _append(
         "SELECT balance_credits FROM billing_accounts WHERE id = ?", (account_id,)
     ).fetchone()
     if row is None:
-        raise BillingError(f"unknown billing account {account_id!r}")
+        raise NotFound(f"unknown billing account {account_id!r}")
     if row[0] + amount > MAX_BALANCE:
         raise BillingError(
             f"account {account_id!r} would hold {row[0] + amount} credits, more than a balance"

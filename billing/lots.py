@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from billing import clock, db, ledger, reasons
 from billing.accounts import Account
-from billing.errors import BillingError, InsufficientCredits
+from billing.errors import BillingError, Conflict, InsufficientCredits, NotFound
 from billing.ledger import GENERAL_POOL
 from billing.units import require_credits
 
@@ -79,7 +79,7 @@ def reserve(
             earlier = _by_key(conn, account, idempotency_key)
             if earlier is not None:
                 if (earlier.credits, earlier.pool_id) != (credits, pool):
-                    raise BillingError(
+                    raise Conflict(
                         f"idempotency key {idempotency_key!r} already reserved"
                         f" {earlier.credits} credits ({earlier.pool_id}); refusing other terms")
                 return earlier
@@ -127,7 +127,7 @@ def finalize(conn: db.Connection, reservation_id: str, actual: int, *,
         if reservation.status == FINALIZED and reservation.consumed_credits == actual:
             return reservation
         if reservation.status == FINALIZED:
-            raise BillingError(
+            raise Conflict(
                 f"reservation {reservation_id!r} was already finalized with"
                 f" {reservation.consumed_credits} credits; refusing {actual}"
             )
@@ -222,7 +222,7 @@ def get(conn: db.Connection, reservation_id: str) -> Reservation:
             f"SELECT {_RESERVATION} FROM credit_reservations WHERE id = ?", (reservation_id,),
         ).fetchone()
     if row is None:
-        raise BillingError(f"unknown reservation {reservation_id!r}")
+        raise NotFound(f"unknown reservation {reservation_id!r}")
     return Reservation(*row)
 
 
@@ -231,7 +231,7 @@ def _held(conn: db.Connection, reservation_id: str,
     """The reservation, read again once its account is locked (the first read may be stale)."""
     first = get(conn, reservation_id)
     if owner is not None and first.billing_account_id != owner.id:
-        raise BillingError(f"unknown reservation {reservation_id!r}")
+        raise NotFound(f"unknown reservation {reservation_id!r}")
     db.lock_accounts(conn, first.billing_account_id)
     return get(conn, reservation_id)
 

@@ -322,7 +322,7 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
     """CREATE TRIGGER payment_transactions_refuse_delete BEFORE DELETE ON payment_transactions
         BEGIN SELECT RAISE(ABORT, 'payment transactions are never deleted'); END""",
     _never_replaced("payment_transactions", "attempt_id = NEW.attempt_id OR tx_hash = NEW.tx_hash",
-                    "a transaction pays for one attempt, once"),
+                    "a transaction pays for one attempt; it is never replaced"),
     """CREATE TABLE payment_refunds (
         attempt_id TEXT PRIMARY KEY REFERENCES payment_attempts (id),
         actor TEXT NOT NULL,

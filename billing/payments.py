@@ -30,7 +30,7 @@ from typing import Any
 from billing import chain, clock, db, ledger, reasons, revenue_rules
 from billing.accounts import Account, ServiceAccounts
 from billing.env import RevenueShare
-from billing.errors import BillingError, DuplicateEntry
+from billing.errors import BillingError, Conflict, DuplicateEntry, NotFound
 from billing.rail import Rail
 from billing.units import cents_to_credits, require_cents
 
@@ -116,7 +116,7 @@ def get(conn: db.Connection, attempt_id: str, *, user: str | None = None) -> Att
             " AND is_system_tenant = 0", (row[1], user)).fetchone():
             row = None  # another user's attempt is as unknown as a missing one
     if row is None:
-        raise BillingError(f"unknown payment attempt {attempt_id!r}")
+        raise NotFound(f"unknown payment attempt {attempt_id!r}")
     return Attempt(*row)
 
 
@@ -132,7 +132,7 @@ def submit(conn: db.Connection, payer: Account, attempt_id: str, tx_hash: str,
     recorded = transaction(conn, attempt.id)
     if recorded is not None:
         if recorded.tx_hash != tx_hash:
-            raise BillingError(f"payment attempt {attempt.id!r} is paid by transaction"
+            raise Conflict(f"payment attempt {attempt.id!r} is paid by transaction"
                                f" {recorded.tx_hash}, not {tx_hash}")
         return recorded
     try:
@@ -144,7 +144,7 @@ def submit(conn: db.Connection, payer: Account, attempt_id: str, tx_hash: str,
     except db.IntegrityError as e:
         if not e.duplicate:
             raise
-        raise BillingError(f"transaction {tx_hash} already pays for a payment attempt;"
+        raise Conflict(f"transaction {tx_hash} already pays for a payment attempt;"
                            " a transaction pays once") from None
     return transaction(conn, attempt.id)
 

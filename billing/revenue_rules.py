@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from billing import clock, db, env
 from billing.env import RevenueShare
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFound
 
 DRAFT, PENDING, COOLING, ACTIVE = "draft", "pending_approval", "cooling_down", "active"
 SUPERSEDED, REJECTED = "superseded", "rejected"
@@ -161,7 +161,7 @@ def get(conn: db.Connection, rule_id: str) -> Rule:
         row = conn.execute(f"SELECT {_COLUMNS} FROM revenue_rules WHERE id = ?",
                            (rule_id,)).fetchone()
     if row is None:
-        raise BillingError(f"unknown revenue rule {rule_id!r}")
+        raise NotFound(f"unknown revenue rule {rule_id!r}")
     return Rule(*row)
 
 

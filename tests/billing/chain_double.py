@@ -11,7 +11,6 @@ forwarding every call to an in-process EVM (eth-tester with py-evm); the service
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import socket
 import threading
@@ -53,11 +52,33 @@ class Verifier:
         return chain.Verdict(True, "paid (test double)")
 
 
-class Node:
-    """A JSON-RPC node on 127.0.0.1, served by uvicorn in a thread until `stop()`."""
+class Loopback:
+    """An ASGI app served by uvicorn on 127.0.0.1 (a free port), in a thread, until `stop()`."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(20)
+
+
+class Node(Loopback):
+    """A JSON-RPC node: each call is `answer(method, params)`."""
 
     def __init__(self, answer: Callable[[str, list], Any]) -> None:
-        import uvicorn
         from starlette.applications import Starlette
         from starlette.requests import Request
         from starlette.responses import JSONResponse
@@ -72,23 +93,8 @@ class Node:
                                      "error": {"code": -32601, "message": str(e)}})
             return JSONResponse({"jsonrpc": "2.0", "id": call.get("id"), "result": result})
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-        config = uvicorn.Config(Starlette(routes=[Route("/", rpc, methods=["POST"])]),
-                                log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the JSON-RPC node did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        super().__init__(Starlette(routes=[Route("/", rpc, methods=["POST"])]))
+        self.url += "/"
 
 
 class FakeChain:
@@ -117,6 +123,47 @@ class FakeChain:
         raise KeyError(f"method {method} not served")
 
 
-def as_json(value: Any) -> Any:
-    """An EVM provider's answer as plain JSON (bytes as 0x-hex)."""
-    return json.loads(json.dumps(value, default=lambda v: "0x" + bytes(v).hex()))
+class EvmChain:
+    """An in-process EVM (eth-tester with py-evm), answering as a node does on the wire."""
+
+    def __init__(self) -> None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from eth_tester import EthereumTester, PyEVMBackend
+        self.tester = EthereumTester(PyEVMBackend())
+        self.accounts = [a.lower() for a in self.tester.get_accounts()]
+        self.chain_id = int(self.tester.backend.chain.chain_id)
+
+    def answer(self, method: str, params: list) -> Any:
+        from eth_tester.exceptions import TransactionNotFound
+
+        if method == "eth_chainId":
+            return hex(self.chain_id)
+        if method == "eth_blockNumber":
+            return hex(self.tester.get_block_by_number("latest")["number"])
+        if method == "eth_getTransactionReceipt":
+            try:
+                receipt = self.tester.get_transaction_receipt(params[0])
+            except TransactionNotFound:
+                return None
+            return {"transactionHash": params[0], "status": hex(receipt["status"]),
+                    "blockNumber": hex(receipt["block_number"]),
+                    "logs": [{"address": log["address"].lower(), "data": _hex(log["data"]),
+                              "topics": [_hex(t) for t in log["topics"]]}
+                             for log in receipt["logs"]]}
+        raise KeyError(f"method {method} not served")
+
+    def send(self, sender: str, to: str | None, data: bytes, gas: int = 300_000) -> str:
+        tx = {"from": self.tester.get_accounts()[self.accounts.index(sender)], "gas": gas,
+              "data": "0x" + data.hex()}
+        if to is not None:
+            tx["to"] = to
+        return self.tester.send_transaction(tx)
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value
+    return "0x" + bytes(value).hex()
