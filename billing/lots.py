@@ -167,9 +167,11 @@ def release(conn: db.Connection, reservation_id: str, *,
 def sweep(conn: db.Connection, *, now: int | None = None) -> int:
     """Expire every pending reservation past its expiry; return how many.
 
-    Each reservation expires in a short transaction of its own, holding only its account, so
-    a sweep never makes the accounts' own writes wait for the whole batch."""
+    On PostgreSQL each reservation expires in a short transaction of its own, holding only its
+    account, so a sweep never makes other accounts' writes wait for the whole batch; on SQLite,
+    where one transaction writes at a time anyway, a batch is one transaction (one turn)."""
     now = clock.now_ms() if now is None else now
+    per_transaction = 1 if conn.kind == db.POSTGRESQL else SWEEP_BATCH
     expired = 0
     while True:
         with db.read(conn):
@@ -178,14 +180,15 @@ def sweep(conn: db.Connection, *, now: int | None = None) -> int:
                 " ORDER BY expires_at LIMIT ?",
                 (PENDING, now, SWEEP_BATCH),
             ).fetchall()]
-        for reservation_id in due:
+        for start in range(0, len(due), per_transaction):
             with db.write(conn):
-                reservation = _held(conn, reservation_id)
-                if reservation.status != PENDING:  # closed while the sweep came to it
-                    continue
-                _return_lots(conn, reservation, consumed=None)
-                _close(conn, reservation, EXPIRED, now=now)
-                expired += 1
+                for reservation_id in due[start:start + per_transaction]:
+                    reservation = _held(conn, reservation_id)
+                    if reservation.status != PENDING:  # closed while the sweep came to it
+                        continue
+                    _return_lots(conn, reservation, consumed=None)
+                    _close(conn, reservation, EXPIRED, now=now)
+                    expired += 1
         if len(due) < SWEEP_BATCH:
             return expired
 
