@@ -201,12 +201,8 @@ def _never_replaced(table: str, keys: str, message: str, action: str = "ABORT") 
             f" WHEN EXISTS (SELECT 1 FROM {table} WHERE {keys}) BEGIN SELECT {raise_}; END")
 
 
-TENANCY = Migration(5, "payment references are attempts, rows are never replaced, tenancy", (
-    # A payment's ledger rows reference an attempt that pays for exactly them.
-    """CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
-        WHEN NEW.reason IN ('credits_purchase', 'platform_revenue_share', 'system_donation')
-        AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.id = NEW.reference AND (
-            (NEW.reason = 'credits_purchase' AND p.purpose = 'self'
+# The attempt `p` pays for the ledger row NEW: its purpose, account and amount match the leg.
+_PAYS_FOR = """(NEW.reason = 'credits_purchase' AND p.purpose = 'self'
              AND p.billing_account_id = NEW.billing_account_id
              AND NEW.amount = p.amount_cents * 10)
          OR (NEW.reason = 'system_donation' AND p.purpose = 'system'
@@ -215,7 +211,14 @@ TENANCY = Migration(5, "payment references are attempts, rows are never replaced
                          WHERE id = NEW.billing_account_id AND is_system_tenant = 1))
          OR (NEW.reason = 'platform_revenue_share' AND p.purpose = 'self'
              AND EXISTS (SELECT 1 FROM billing_accounts
-                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))))
+                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))"""
+
+TENANCY = Migration(5, "payment references are attempts, rows are never replaced, tenancy", (
+    # A payment's ledger rows reference an attempt that pays for exactly them.
+    f"""CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
+        WHEN NEW.reason IN ('credits_purchase', 'platform_revenue_share', 'system_donation')
+        AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.id = NEW.reference AND (
+{_PAYS_FOR}))
         BEGIN SELECT RAISE(ABORT,
             'a payment ledger row references the attempt that pays for it'); END""",
     "CREATE INDEX credit_ledger_reference ON credit_ledger (billing_account_id, reference)",
@@ -285,21 +288,12 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
         (TENANCY, "credit_ledger_never_replaced"))),
     # A payment's rows reference the attempt that pays for them, now verified on chain; a
     # clawback references a refunded attempt.
-    """CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
+    f"""CREATE TRIGGER credit_ledger_reference_is_attempt BEFORE INSERT ON credit_ledger
         WHEN (NEW.reason IN ('credits_purchase', 'platform_revenue_share', 'system_donation')
         AND NOT EXISTS (SELECT 1 FROM payment_attempts p
             JOIN payment_transactions t ON t.attempt_id = p.id AND t.verdict = 'verified'
             WHERE p.id = NEW.reference AND (
-            (NEW.reason = 'credits_purchase' AND p.purpose = 'self'
-             AND p.billing_account_id = NEW.billing_account_id
-             AND NEW.amount = p.amount_cents * 10)
-         OR (NEW.reason = 'system_donation' AND p.purpose = 'system'
-             AND NEW.amount = p.amount_cents * 10
-             AND EXISTS (SELECT 1 FROM billing_accounts
-                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1))
-         OR (NEW.reason = 'platform_revenue_share' AND p.purpose = 'self'
-             AND EXISTS (SELECT 1 FROM billing_accounts
-                         WHERE id = NEW.billing_account_id AND is_system_tenant = 1)))))
+{_PAYS_FOR})))
         OR (NEW.reason = 'refund_clawback'
             AND NOT EXISTS (SELECT 1 FROM payment_refunds WHERE attempt_id = NEW.reference))
         BEGIN SELECT RAISE(ABORT,
@@ -441,12 +435,14 @@ def for_backend(conn: db.Connection) -> tuple[Migration, ...]:
     return MIGRATIONS
 
 
-def apply(conn: db.Connection) -> list[int]:
-    """Run every migration not yet recorded, each in its own write transaction; return them.
-
-    Run by the database's owner: on PostgreSQL the transactions keep the connecting role."""
+def apply(conn: db.Connection, *, until: int | None = None) -> list[int]:
+    """Run every migration not yet recorded (up to version `until`), each in its own write
+    transaction; return them. Run by the database's owner: on PostgreSQL the transactions
+    keep the connecting role."""
     applied = []
     for migration in for_backend(conn):
+        if until is not None and migration.version > until:
+            break
         rebuild = migration.rebuilds and conn.kind == db.SQLITE
         if rebuild:
             conn.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction

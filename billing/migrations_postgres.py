@@ -31,6 +31,21 @@ def _refuse(name: str, when: str, table: str, message: str, condition: str = "")
             f" EXECUTE FUNCTION billing_refuse('{message}')")
 
 
+def _guard(name: str, when: str, table: str, condition: str, message: str,
+           trigger_when: str = "") -> tuple[str, str]:
+    """A function that refuses a row for which `condition` holds, and its row trigger."""
+    guard = f" WHEN ({trigger_when})" if trigger_when else ""
+    return (f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF {condition}
+        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
+            MESSAGE = '{message}';
+        END IF;
+        RETURN NEW;
+    END $$""", f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{guard}"
+               f" EXECUTE FUNCTION {name}()")
+
+
 def _changed(*columns: str) -> str:
     return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in columns)
 
@@ -84,17 +99,10 @@ LEDGER = Migration(2, "append-only credit ledger", (
     _refuse("credit_ledger_refuse_truncate", "BEFORE TRUNCATE", "credit_ledger",
             "credit_ledger is append-only"),
     # The chain: a new row's balance_after is the account's balance plus its amount ...
-    """CREATE FUNCTION credit_ledger_chain() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF NEW.balance_after IS DISTINCT FROM (SELECT balance_credits FROM billing_accounts
-                                               WHERE id = NEW.billing_account_id) + NEW.amount
-        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-            MESSAGE = 'balance_after must equal the balance plus the amount';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE TRIGGER credit_ledger_chain BEFORE INSERT ON credit_ledger
-        FOR EACH ROW EXECUTE FUNCTION credit_ledger_chain()""",
+    *_guard("credit_ledger_chain", "BEFORE INSERT", "credit_ledger",
+            "NEW.balance_after IS DISTINCT FROM (SELECT balance_credits FROM billing_accounts"
+            " WHERE id = NEW.billing_account_id) + NEW.amount",
+            "balance_after must equal the balance plus the amount"),
     # ... and the balance follows the row in the same statement, hence the same transaction.
     """CREATE FUNCTION credit_ledger_moves_balance() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -105,19 +113,11 @@ LEDGER = Migration(2, "append-only credit ledger", (
     END $$""",
     """CREATE TRIGGER credit_ledger_moves_balance AFTER INSERT ON credit_ledger
         FOR EACH ROW EXECUTE FUNCTION credit_ledger_moves_balance()""",
-    """CREATE FUNCTION billing_accounts_balance_from_ledger() RETURNS trigger LANGUAGE plpgsql
-    AS $$
-    BEGIN
-        IF NEW.balance_credits IS DISTINCT FROM (SELECT balance_after FROM credit_ledger
-            WHERE billing_account_id = NEW.id ORDER BY id DESC LIMIT 1)
-        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-            MESSAGE = 'balance_credits is written only by the credit ledger';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE TRIGGER billing_accounts_balance_from_ledger BEFORE UPDATE ON billing_accounts
-        FOR EACH ROW WHEN (OLD.balance_credits IS DISTINCT FROM NEW.balance_credits)
-        EXECUTE FUNCTION billing_accounts_balance_from_ledger()""",
+    *_guard("billing_accounts_balance_from_ledger", "BEFORE UPDATE", "billing_accounts",
+            "NEW.balance_credits IS DISTINCT FROM (SELECT balance_after FROM credit_ledger"
+            " WHERE billing_account_id = NEW.id ORDER BY id DESC LIMIT 1)",
+            "balance_credits is written only by the credit ledger",
+            trigger_when="OLD.balance_credits IS DISTINCT FROM NEW.balance_credits"),
 ))
 
 PAYMENTS = Migration(3, "payment attempts", (
@@ -131,16 +131,9 @@ PAYMENTS = Migration(3, "payment attempts", (
         settled_at bigint,
         CHECK ((status = 'settled') = (settled_at IS NOT NULL)))""",
     "CREATE INDEX payment_attempts_account ON payment_attempts (billing_account_id)",
-    """CREATE FUNCTION payment_attempts_owned_by_a_user() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF (SELECT is_system_tenant FROM billing_accounts WHERE id = NEW.billing_account_id) = 1
-        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-            MESSAGE = 'a payment attempt belongs to a user account';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE TRIGGER payment_attempts_owned_by_a_user BEFORE INSERT ON payment_attempts
-        FOR EACH ROW EXECUTE FUNCTION payment_attempts_owned_by_a_user()""",
+    *_guard("payment_attempts_owned_by_a_user", "BEFORE INSERT", "payment_attempts",
+            "(SELECT is_system_tenant FROM billing_accounts WHERE id = NEW.billing_account_id)"
+            " = 1", "a payment attempt belongs to a user account"),
     _refuse("payment_attempts_write_once", "BEFORE UPDATE", "payment_attempts",
             "payment attempt purpose, amount and account are write-once",
             _changed("id", "billing_account_id", "purpose", "amount_cents", "created_at")),
@@ -172,18 +165,11 @@ LOTS = Migration(4, "credit lots and reservations", (
             (available_credits + reserved_credits + consumed_credits = original_credits))""",
     """CREATE INDEX credit_lots_fifo ON credit_lots (billing_account_id, pool_id, expires_at, id)
         WHERE available_credits > 0""",
-    """CREATE FUNCTION credit_lots_minted_from_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF NEW.available_credits <> NEW.original_credits OR NOT EXISTS
-            (SELECT 1 FROM credit_ledger WHERE id = NEW.ledger_entry_id
-             AND billing_account_id = NEW.billing_account_id AND amount = NEW.original_credits)
-        THEN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',
-            MESSAGE = 'a lot is minted whole from its own ledger entry';
-        END IF;
-        RETURN NEW;
-    END $$""",
-    """CREATE TRIGGER credit_lots_minted_from_ledger BEFORE INSERT ON credit_lots
-        FOR EACH ROW EXECUTE FUNCTION credit_lots_minted_from_ledger()""",
+    *_guard("credit_lots_minted_from_ledger", "BEFORE INSERT", "credit_lots",
+            "NEW.available_credits <> NEW.original_credits OR NOT EXISTS (SELECT 1 FROM"
+            " credit_ledger WHERE id = NEW.ledger_entry_id AND billing_account_id ="
+            " NEW.billing_account_id AND amount = NEW.original_credits)",
+            "a lot is minted whole from its own ledger entry"),
     _refuse("credit_lots_write_once", "BEFORE UPDATE", "credit_lots",
             "a lot''s origin is write-once",
             _changed("id", "billing_account_id", "ledger_entry_id", "pool_id", "expires_at",

@@ -224,3 +224,36 @@ def test_writers_queue_in_arrival_order_and_never_nest(tmp_path):
             with db.write(conn):
                 pass
     assert conn.in_transaction is False
+
+
+def test_migration_6_rebuilds_the_sqlite_ledger_keeping_every_row(tmp_path):
+    conn = db.connect(tmp_path / "v5.db", create=True)
+    assert migrations.apply(conn, until=5) == [1, 2, 3, 4, 5]
+    conn.execute("INSERT INTO billing_accounts (id, owner_user_id, created_at, updated_at)"
+                 " VALUES ('a', 'alice', 0, 0)")
+    conn.execute("INSERT INTO payment_attempts (id, billing_account_id, amount_cents, status,"
+                 " created_at, settled_at) VALUES ('p', 'a', 100, 'settled', 0, 1)")
+    for amount, after, reason, reference in ((1000, 1000, reasons.CREDITS_PURCHASE, "p"),
+                                             (-400, 600, reasons.USAGE_CHARGE, "r")):
+        conn.execute("INSERT INTO credit_ledger (billing_account_id, amount, balance_after,"
+                     " reason, reference, created_at) VALUES ('a', ?, ?, ?, ?, 0)",
+                     (amount, after, reason, reference))
+    conn.execute("INSERT INTO credit_lots (billing_account_id, ledger_entry_id,"
+                 " original_credits, available_credits, reserved_credits, consumed_credits,"
+                 " created_at) VALUES ('a', 1, 1000, 1000, 0, 0, 0)")
+    before = conn.execute("SELECT * FROM credit_ledger ORDER BY id").fetchall()
+    assert migrations.apply(conn) == [6]
+    assert conn.execute("SELECT * FROM credit_ledger ORDER BY id").fetchall() == before
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    with pytest.raises(db.IntegrityError, match="credit_ledger is append-only"):
+        conn.execute("UPDATE credit_ledger SET amount = 1")
+    with pytest.raises(db.IntegrityError, match="balance_after must equal the balance plus"):
+        conn.execute("INSERT INTO credit_ledger (billing_account_id, amount, balance_after,"
+                     " reason, reference, created_at) VALUES ('a', -1, 5, ?, 'x', 0)",
+                     (reasons.USAGE_CHARGE,))
+    conn.execute("INSERT INTO credit_ledger (billing_account_id, amount, balance_after, reason,"
+                 " reference, created_at) VALUES ('a', -1, 599, ?, 'x', 0)",
+                 (reasons.USAGE_CHARGE,))
+    assert conn.execute("SELECT MAX(id), (SELECT balance_credits FROM billing_accounts"
+                        " WHERE id = 'a') FROM credit_ledger").fetchone() == (3, 599)
