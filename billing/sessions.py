@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sys
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -76,9 +77,13 @@ def resolve(conn: db.Connection, token: str | None, *, now: int | None = None) -
 
 
 def _check(message: str, signature: str, domain: str, now: int):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the grammar library's notes about siwe's grammar
-        import siwe
+    limit = sys.getrecursionlimit()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the grammar library's notes about siwe's grammar
+            import siwe
+    finally:
+        sys.setrecursionlimit(limit)  # its Ethereum dependencies raise it for the whole process
     try:
         parsed = siwe.SiweMessage.from_message(message)
     except Exception as e:  # the parser's own error types vary by version

@@ -13,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 from billing import chain
@@ -25,6 +28,18 @@ DAO_WALLET = "0x" + "da" * 20
 CHAIN_ID = 8453
 RAIL = Rail(chain_id=CHAIN_ID, token=TOKEN, recipient=DAO_WALLET, token_decimals=6,
             confirmations=1)
+
+
+@contextmanager
+def same_recursion_limit() -> Iterator[None]:
+    """Import the Ethereum libraries without keeping what they do to the whole process: py-evm
+    and py_ecc raise the recursion limit on import (to 12,288 and 100,000), which would change
+    what every later test in the run sees as too deeply nested."""
+    limit = sys.getrecursionlimit()
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def wallet_of(user: str) -> str:
@@ -129,7 +144,7 @@ class EvmChain:
     def __init__(self) -> None:
         import warnings
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), same_recursion_limit():
             warnings.simplefilter("ignore")
             from eth_tester import EthereumTester, PyEVMBackend
         self.tester = EthereumTester(PyEVMBackend())

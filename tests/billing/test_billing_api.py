@@ -11,13 +11,15 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from billing import chain, reasons
 from billing.api import Service, create_app
 from billing_fixtures import database, rows  # noqa: F401 (pytest fixtures)
-from chain_double import RAIL, FakeChain, Loopback, Node, new_tx_hash
+from chain_double import RAIL, FakeChain, Loopback, Node, new_tx_hash, same_recursion_limit
+
+with same_recursion_limit():
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
 
 NOW = 1_800_000_000_000
 HOUR = 3_600_000
@@ -71,7 +73,7 @@ class Api:
 def siwe_message(address, nonce, now_ms, expires_in_ms, domain="localhost"):
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), same_recursion_limit():
         warnings.simplefilter("ignore")
         from siwe import SiweMessage
 
