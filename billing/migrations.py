@@ -358,6 +358,8 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
     _never_replaced("lot_charges", "lot_id = NEW.lot_id AND reason = NEW.reason"
                     " AND reference = NEW.reference", "lot charges are append-only"),
     "ALTER TABLE credit_reservations ADD COLUMN idempotency_key TEXT",
+    "CREATE INDEX credit_reservations_account ON credit_reservations (billing_account_id)",
+    "CREATE INDEX credit_lots_account ON credit_lots (billing_account_id, id)",
     """CREATE UNIQUE INDEX credit_reservations_idempotency
         ON credit_reservations (billing_account_id, idempotency_key)
         WHERE idempotency_key IS NOT NULL""",

@@ -231,6 +231,9 @@ END $$"""
 # A user's rows: its own account (never the system tenant), and what hangs off it. The
 # subquery is itself filtered by the accounts policy, so it yields the user's account only.
 _OWN = "billing_account_id IN (SELECT id FROM billing_accounts)"
+_VISIBLE_RESERVATION = ("EXISTS (SELECT 1 FROM credit_reservations r"
+                        " WHERE r.id = reservation_lots.reservation_id)")
+_VISIBLE_LOT = "EXISTS (SELECT 1 FROM credit_lots c WHERE c.id = reservation_lots.lot_id)"
 _OWN_ACCOUNT = ("owner_user_id = current_setting('billing.user_id', true)"
                 " AND is_system_tenant = 0")
 
@@ -289,10 +292,9 @@ TENANCY = Migration(5, "payment references are attempts, rows are never replaced
     f"CREATE POLICY own_rows ON credit_lots TO billing_user USING ({_OWN}) WITH CHECK ({_OWN})",
     f"""CREATE POLICY own_rows ON credit_reservations TO billing_user
         USING ({_OWN}) WITH CHECK ({_OWN})""",
-    """CREATE POLICY own_rows ON reservation_lots TO billing_user
-        USING (reservation_id IN (SELECT id FROM credit_reservations))
-        WITH CHECK (reservation_id IN (SELECT id FROM credit_reservations)
-                    AND lot_id IN (SELECT id FROM credit_lots))""",
+    # A row of a visible parent: one primary-key lookup each (the parent's own policy applies).
+    f"""CREATE POLICY own_rows ON reservation_lots TO billing_user
+        USING ({_VISIBLE_RESERVATION}) WITH CHECK ({_VISIBLE_RESERVATION} AND {_VISIBLE_LOT})""",
 ))
 
 REFUND, REPAYMENT = (f"'{r}'" for r in (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT))
@@ -381,6 +383,8 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
     _refuse("lot_charges_append_only", "BEFORE UPDATE OR DELETE", "lot_charges",
             "lot charges are append-only"),
     "ALTER TABLE credit_reservations ADD COLUMN idempotency_key text",
+    "CREATE INDEX credit_reservations_account ON credit_reservations (billing_account_id)",
+    "CREATE INDEX credit_lots_account ON credit_lots (billing_account_id, id)",
     """CREATE UNIQUE INDEX credit_reservations_idempotency
         ON credit_reservations (billing_account_id, idempotency_key)
         WHERE idempotency_key IS NOT NULL""",
@@ -451,11 +455,13 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
     *(f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY" for t in (
         "payment_transactions", "credit_debts", "lot_charges", *_SERVICE_ONLY)),
     """CREATE POLICY own_rows ON payment_transactions TO billing_user
-        USING (attempt_id IN (SELECT id FROM payment_attempts))
-        WITH CHECK (attempt_id IN (SELECT id FROM payment_attempts) AND verdict IS NULL)""",
+        USING (EXISTS (SELECT 1 FROM payment_attempts p
+                       WHERE p.id = payment_transactions.attempt_id))
+        WITH CHECK (verdict IS NULL AND EXISTS (SELECT 1 FROM payment_attempts p
+                                                WHERE p.id = payment_transactions.attempt_id))""",
     f"CREATE POLICY own_rows ON credit_debts FOR SELECT TO billing_user USING ({_OWN})",
     """CREATE POLICY own_rows ON lot_charges FOR SELECT TO billing_user
-        USING (lot_id IN (SELECT id FROM credit_lots))""",
+        USING (EXISTS (SELECT 1 FROM credit_lots c WHERE c.id = lot_charges.lot_id))""",
 ))
 
 MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT)
