@@ -140,7 +140,8 @@ INVARIANTS = (
         " (SELECT CAST(SUM(l.amount) AS BIGINT) FROM credit_ledger l WHERE l.reference = p.id"
         "  AND ((p.purpose = ? AND l.reason = ? AND l.billing_account_id = p.billing_account_id)"
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS paid,"
-        " (SELECT COUNT(*) FROM credit_ledger l WHERE l.reference = p.id AND NOT"
+        " (SELECT COUNT(*) FROM credit_ledger l WHERE l.reference = p.id"
+        "  AND l.reason NOT IN (?, ?) AND NOT"
         "  ((p.purpose = ? AND l.reason = ? AND l.billing_account_id = p.billing_account_id)"
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id)"
         "   OR (p.purpose = ? AND l.reason = ? AND l.billing_account_id = s.id))) AS stray"
@@ -150,6 +151,7 @@ INVARIANTS = (
         (
             CREDITS_PER_CENT,
             payments.SELF, reasons.CREDITS_PURCHASE, payments.SYSTEM, reasons.SYSTEM_DONATION,
+            reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT,  # checked by their own invariants
             payments.SELF, reasons.CREDITS_PURCHASE, payments.SYSTEM, reasons.SYSTEM_DONATION,
             payments.SELF, reasons.PLATFORM_REVENUE_SHARE,
             payments.SETTLED,

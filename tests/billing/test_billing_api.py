@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from billing import chain, reasons
+from billing import chain, invariants, reasons, startup
 from billing.api import Service, create_app
 from billing_fixtures import database, rows  # noqa: F401 (pytest fixtures)
 from chain_double import RAIL, FakeChain, Loopback, Node, new_tx_hash, same_recursion_limit
@@ -231,7 +231,7 @@ def test_a_reservation_retried_with_its_key_is_the_same_one(api):
     assert (summary["availableCredits"], summary["reservedCredits"]) == (700, 300)
 
 
-def test_a_refund_after_partial_use_leaves_a_debt_that_blocks_until_repaid(api):
+def test_a_refund_after_partial_use_leaves_a_debt_that_blocks_until_repaid(api, database):
     admin, _ = api.user(api.admin)
     token, wallet = api.user()
     _, bought = api.buy(token, wallet, 100)  # 1000 credits, 750 to the system tenant
@@ -255,6 +255,7 @@ def test_a_refund_after_partial_use_leaves_a_debt_that_blocks_until_repaid(api):
     assert api.call("POST", "/api/v1/billing/reservations", token, {"credits": 400})[0] == 201
     assert api.call("POST", f"/api/v1/admin/payments/{bought['attemptId']}/refund", token,
                     {"reason": "mine"})[0] == 403
+    assert invariants.check(startup.open_database(database.url)) == []
 
 
 def test_a_revenue_rule_takes_effect_only_after_its_cooldown(api):

@@ -218,3 +218,39 @@ def test_an_internal_error_exits_3_with_a_traceback(database, owner, capsys):
     assert main(["--db", database.url, "sweep"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("Traceback") and "credit_reservations" in err
+
+
+def test_the_database_comes_from_the_environment_when_not_given(cli, database, tmp_path):
+    done = cli_without_db(cli, ["balance", "--system"], {"COGNI_BILLING_DB": database.url})
+    assert (done.returncode, done.stdout.split(" ")[0]) == (0, "0")
+    missing = cli_without_db(cli, ["balance", "--system"], {})
+    assert (missing.returncode, missing.stderr) == (
+        2, "cogni-billing: no database: pass --db FILE|URL or set COGNI_BILLING_DB\n")
+
+
+def cli_without_db(cli, args, env):
+    import subprocess
+    import sys
+
+    from billing_fixtures import cli_env
+
+    return subprocess.run([sys.executable, "-m", "billing", *args], capture_output=True,
+                          text=True, env=cli_env(**env), timeout=60)
+
+
+def test_a_revenue_rule_is_governed_from_the_command_line(run):
+    code, rule, _ = run("rules", "propose", "--name", "more", "--share", "0.9", "--actor", "dao")
+    assert (code, rule["status"]) == (0, "draft")
+    assert run("rules", "submit", rule["id"], "--actor", "dao")[1]["status"] == "pending_approval"
+    approved = run("rules", "approve", rule["id"], "--actor", "dao", "--cooldown-hours", "48")[1]
+    assert approved["status"] == "cooling_down"
+    assert run("rules", "activate-ready")[1] == {"activated": []}  # 48 h to go
+    code, _, err = run("rules", "override", rule["id"], "--actor", "dao", "--why", " ")
+    assert (code, err) == (2, '{"error": "an emergency override must say why"}\n')
+    assert run("rules", "override", rule["id"], "--actor", "dao", "--why", "outage")[1][
+        "status"] == "active"
+    audit = run("rules", "audit", rule["id"])[1]["audit"]
+    assert [(e["action"], e["actor"], e["reason"]) for e in audit] == [
+        ("proposed", "dao", None), ("submitted", "dao", None), ("approved", "dao", None),
+        ("cooldown_overridden", "dao", "outage")]
+    assert [r["status"] for r in run("rules", "list")[1]["rules"]] == ["superseded", "active"]

@@ -117,3 +117,22 @@ def test_lots_out_of_step_with_their_reservations_are_reported(conn, owner, fund
                   "lot 1: reserved 90, consumed 0; reservations hold 100, consumed with its"
                   " charges 0"),
     ]
+
+
+def test_a_debt_out_of_step_with_its_refund_is_reported(conn, owner, fund):
+    from billing import refunds
+
+    alice = UserAccounts(conn, "alice").open()
+    settled = pay(conn, alice, 100)
+    lots.finalize(conn, lots.reserve(conn, alice, 600).id, 600)
+    refunds.refund(conn, settled.attempt_id, actor="dao", why="chargeback")
+    assert invariants.check(conn) == []
+    owner.drop_trigger("credit_debts_only_repaid", "credit_debts")
+    owner.execute("UPDATE credit_debts SET debt_credits = 500, repaid_credits = 100")
+    assert invariants.check(conn) == [
+        Violation("refund-takes-back-what-was-minted",
+                  f"ledger row 1 minted 1000 for refunded {settled.attempt_id}: 400 clawed back,"
+                  " 500 owed"),
+        Violation("debts-repaid-by-the-ledger", f"account {alice.id}: debts repaid 100, ledger"
+                  " repayments 0"),
+    ]
