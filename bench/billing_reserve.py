@@ -1,6 +1,6 @@
 """Billing write latency and throughput under mixed load (the sprint plan's Task 1.9).
 
-50 worker processes, one connection each, run reserve/finalize cycles against one SQLite file
+50 worker processes, one connection each, run reserve/finalize cycles against one database
 while a background sweeper expires abandoned reservations and 5 depositors create and settle
 payments, all the time. Two phases:
 
@@ -10,8 +10,14 @@ payments, all the time. Two phases:
 2. saturation: every worker runs its cycles back to back; the committed write transactions
    per second over that phase are the sustained write throughput (with its latencies).
 
-    python bench/billing_reserve.py
-    python bench/billing_reserve.py --json --rounds 40 --cycles 40
+    python bench/billing_reserve.py --db sqlite        # a temporary SQLite file (default)
+    python bench/billing_reserve.py --db postgresql    # a temporary local PostgreSQL server
+    python bench/billing_reserve.py --db FILE | URL [--app-db URL] --json --rounds 40
+
+`--db postgresql` starts a throwaway server from the machine's PostgreSQL binaries or the
+pgserver wheel, with fsync on (the durable default). A URL names an existing database: it is
+initialised with that URL (its owner), and the workers connect as `--app-db` (default: the
+same URL as billing_app), as the service does.
 
 Every reservation is 40-99 credits, finalized for 0-39; every 10th is abandoned with a 1 s
 TTL for the sweeper. Times are integer nanoseconds, printed in milliseconds.
@@ -30,11 +36,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from a checkout: import the sibling package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from billing import invariants, lots, payments, startup  # noqa: E402
+from billing import db, invariants, lots, payments, startup  # noqa: E402
 from billing.accounts import UserAccounts  # noqa: E402
-from billing.env import RevenueShare  # noqa: E402
 
-SHARE = RevenueShare(3, 4)
+# The tests' chain double: every transaction verifies (the bench measures the database).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "billing"))
+from chain_double import RAIL, Verifier, new_tx_hash, wallet_of  # noqa: E402
+
 TARGET_P99_NS = 100_000_000
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -101,10 +109,18 @@ def depositor(db_path, user, interval_ms, ready, stop, results):
     settled_at = []
     ready.wait()
     while not stop.wait(interval_ms / 1000):
-        attempt = payments.create_intent(conn, account, 100)
-        payments.settle(conn, attempt.id, SHARE)
+        deposit(conn, account, 100)
         settled_at.append(time.monotonic_ns())
     results.put(("depositor", settled_at))
+
+
+def deposit(conn, account, cents: int) -> None:
+    """A payment created, its transaction submitted and verified, and settled: 4 writes."""
+    attempt = payments.create_intent(conn, account, cents)
+    payments.submit(conn, account, attempt.id, new_tx_hash(), RAIL,
+                    wallet=wallet_of(account.owner_user_id))
+    payments.verify(conn, attempt.id, Verifier(), RAIL)
+    payments.settle(conn, attempt.id)
 
 
 def percentile(sorted_ns: list[int], pct: int) -> int:
@@ -123,17 +139,16 @@ def latencies(reports: list[tuple], column: int) -> dict:
             "p99_ns": percentile(values, 99)}
 
 
-def prepare(db_path: Path, users: int) -> None:
-    conn = startup.open_database(db_path, initialise=True)
+def prepare(owner: str, users: int) -> None:
+    conn = startup.open_database(owner, initialise=True)
     for n in range(users):
         account = UserAccounts(conn, f"user-{n}").open()
-        attempt = payments.create_intent(conn, account, 100_000)  # $1000: 1M credits each
-        payments.settle(conn, attempt.id, SHARE)
+        deposit(conn, account, 100_000)  # $1000: 1M credits each
     conn.close()
 
 
-def run(args: argparse.Namespace, db_path: Path) -> dict:
-    prepare(db_path, args.workers + args.depositors)
+def run(args: argparse.Namespace, owner: str, db_path: str) -> dict:
+    prepare(owner, args.workers + args.depositors)
     ready = SPAWN.Barrier(args.workers + args.depositors + 2)  # + the sweeper + this process
     go, stop, results = SPAWN.Barrier(args.workers), SPAWN.Event(), SPAWN.Queue()
     procs = [SPAWN.Process(target=worker, args=(
@@ -155,20 +170,21 @@ def run(args: argparse.Namespace, db_path: Path) -> dict:
     return summarise(reports, db_path)
 
 
-def summarise(reports: list[tuple], db_path: Path) -> dict:
+def summarise(reports: list[tuple], db_path: str) -> dict:
     bursts = [r for r in reports if r[0] == "bursts"]
     saturation = [r for r in reports if r[0] == "saturation"]
     begin, end = min(r[4] for r in saturation), max(r[5] for r in saturation)
     deposits = sorted(t for r in reports if r[0] == "depositor" for t in r[1])
     deposits_during = sum(1 for t in deposits if begin <= t <= end)
-    writes = sum(r[3] for r in saturation) + 2 * deposits_during  # a deposit is 2 writes
+    writes = sum(r[3] for r in saturation) + 4 * deposits_during  # a deposit is 4 writes
     expired, sweeps = next((r[1], r[2]) for r in reports if r[0] == "sweeper")
     conn = startup.open_database(db_path)
-    pragmas = {
-        "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
-        "busy_timeout": conn.execute("PRAGMA busy_timeout").fetchone()[0],
-        "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0],
-    }
+    if conn.kind == db.POSTGRESQL:
+        settings = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in (
+            "fsync", "synchronous_commit", "lock_timeout", "server_version")}
+    else:
+        settings = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in (
+            "journal_mode", "busy_timeout", "synchronous")}
     result = {
         "bursts": {"reserve_ms": latencies(bursts, 1), "finalize_ms": latencies(bursts, 2)},
         "saturation": {
@@ -177,7 +193,7 @@ def summarise(reports: list[tuple], db_path: Path) -> dict:
             "write_tps": writes * 1_000_000_000 // max(end - begin, 1),
         },
         "deposits": len(deposits), "expired_by_sweeper": expired, "sweeps": sweeps,
-        "pragmas": pragmas,
+        "backend": conn.kind, "settings": settings,
         "invariants_broken": [str(v) for v in invariants.check(conn)],
         "target": "p99 < 100 ms for reserve and finalize in the bursts",
     }
@@ -204,7 +220,7 @@ def render(result: dict, args: argparse.Namespace) -> str:
         f"  writes    {s['write_transactions']} committed, {s['write_tps']} per second",
         f"background: {result['deposits']} deposits, {result['expired_by_sweeper']} reservations"
         f" expired by {result['sweeps']} sweeps",
-        f"sqlite: {result['pragmas']}",
+        f"{result['backend']}: {result['settings']}",
         f"check: {'ok' if not result['invariants_broken'] else result['invariants_broken']}",
         f"target ({result['target']}): {'met' if result['target_met'] else 'NOT met'}",
     ])
@@ -220,13 +236,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-interval-ms", type=int, default=100)
     parser.add_argument("--abandon-every", type=int, default=10,
                         help="leave every n-th reservation to the sweeper (0: never)")
-    parser.add_argument("--db", type=Path, help="database file (default: a temporary one)")
+    parser.add_argument("--db", default="sqlite", metavar="sqlite|postgresql|FILE|URL",
+                        help="the backend, a temporary one of either kind by default")
+    parser.add_argument("--app-db", metavar="URL", help="run-time URL of --db URL's database")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
-        result = run(args, args.db or Path(scratch) / "bench.db")
+        if args.db == "postgresql":
+            from pg_server import Server
+
+            server = Server(durable=True)
+            try:
+                urls = server.database("bench")
+                result = run(args, urls.owner, urls.app)
+            finally:
+                server.stop()
+        elif db.is_url(args.db):
+            app = args.app_db or _as_app(args.db)
+            result = run(args, args.db, app)
+        else:
+            path = str(Path(scratch) / "bench.db") if args.db == "sqlite" else args.db
+            result = run(args, path, path)
     print(json.dumps(result, indent=2) if args.json else render(result, args))
     return 0 if not result["invariants_broken"] else 1
+
+
+def _as_app(url: str) -> str:
+    """The same database as the serving login: postgresql://billing_app@host/db."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://billing_app@{rest.rsplit('@', 1)[-1]}"
 
 
 if __name__ == "__main__":

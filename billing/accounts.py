@@ -3,17 +3,18 @@
 Two repositories draw the tenancy boundary. `UserAccounts` is scoped to one user: every query
 it runs filters on that user's id and excludes the system tenant, so it can neither read nor
 write anyone else's account. `ServiceAccounts` is the service's own view: it reaches every
-account, the system tenant included, and is what settlement and `check` use.
+account, the system tenant included, and is what settlement and `check` use. On PostgreSQL the
+database draws the same line: a user's transactions run as `billing_user` under row-level
+security, the service's as `billing_service` (see `db.py`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
 from billing import clock, db
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFound
 
 MAX_USER_ID_LENGTH = 200
 
@@ -31,20 +32,25 @@ class Account:
     created_at: int
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Account:
+    def from_row(cls, row: tuple) -> Account:
         return cls(row[0], row[1], bool(row[2]), row[3], row[4])
+
+    @property
+    def scope(self) -> str | None:
+        """Whose transaction acts on this account: its user's, or the service's."""
+        return None if self.is_system_tenant else self.owner_user_id
 
 
 class UserAccounts:
     """The account of one user, and nothing else."""
 
-    def __init__(self, conn: sqlite3.Connection, user_id: str) -> None:
+    def __init__(self, conn: db.Connection, user_id: str) -> None:
         self._conn = conn
         self.user_id = _valid_user_id(user_id)
 
     def open(self) -> Account:
         """Create the user's account if it does not exist yet; repeat-safe and race-safe."""
-        with db.write(self._conn):
+        with db.write(self._conn, user=self.user_id):
             now = clock.now_ms()
             self._conn.execute(
                 "INSERT INTO billing_accounts (id, owner_user_id, created_at, updated_at)"
@@ -57,16 +63,17 @@ class UserAccounts:
         return account
 
     def find(self) -> Account | None:
-        row = self._conn.execute(
-            _SELECT + " WHERE owner_user_id = ? AND is_system_tenant = 0",
-            (self.user_id,),
-        ).fetchone()
+        with db.read(self._conn, user=self.user_id):
+            row = self._conn.execute(
+                _SELECT + " WHERE owner_user_id = ? AND is_system_tenant = 0",
+                (self.user_id,),
+            ).fetchone()
         return None if row is None else Account.from_row(row)
 
     def get(self) -> Account:
         account = self.find()
         if account is None:
-            raise BillingError(
+            raise NotFound(
                 f"unknown user {self.user_id!r}; create the account with `account create`"
             )
         return account
@@ -75,13 +82,12 @@ class UserAccounts:
 class ServiceAccounts:
     """Every account, the system tenant included. For the service's own operations only."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: db.Connection) -> None:
         self._conn = conn
 
     def system_tenant(self) -> Account:
-        rows = self._conn.execute(
-            _SELECT + " WHERE is_system_tenant = 1"
-        ).fetchall()
+        with db.read(self._conn):
+            rows = self._conn.execute(_SELECT + " WHERE is_system_tenant = 1").fetchall()
         if len(rows) != 1:
             raise BillingError(
                 "the system tenant billing account is missing; the database was not initialised"
@@ -90,15 +96,15 @@ class ServiceAccounts:
         return Account.from_row(rows[0])
 
     def get(self, account_id: str) -> Account:
-        row = self._conn.execute(
-            _SELECT + " WHERE id = ?", (account_id,)
-        ).fetchone()
+        with db.read(self._conn):
+            row = self._conn.execute(_SELECT + " WHERE id = ?", (account_id,)).fetchone()
         if row is None:
-            raise BillingError(f"unknown billing account {account_id!r}")
+            raise NotFound(f"unknown billing account {account_id!r}")
         return Account.from_row(row)
 
     def all(self) -> list[Account]:
-        rows = self._conn.execute(_SELECT + " ORDER BY created_at, id")
+        with db.read(self._conn):
+            rows = self._conn.execute(_SELECT + " ORDER BY created_at, id").fetchall()
         return [Account.from_row(row) for row in rows]
 
 

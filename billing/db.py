@@ -1,107 +1,294 @@
-"""SQLite connections and transactions.
+"""Connections and transactions, on an SQLite file or a PostgreSQL database.
 
-Every connection runs in WAL mode with a busy timeout and foreign keys on, and is in
-autocommit mode so that transactions are explicit: `write(conn)` is `BEGIN IMMEDIATE` (the
-write lock is taken up front, so a read-then-write inside it cannot race another writer) and
-`read(conn)` is one consistent snapshot.
+`connect(target)` takes a file path (SQLite, the embedded default) or a `postgresql://` URL.
+The domain code is the same for both: SQL written once with `?` placeholders, run through
+`conn.execute`, inside `write(conn, user=...)` or `read(conn, user=...)`.
 
-Writers take turns. SQLite alone makes a writer that finds the lock taken sleep and retry
-with a growing back-off while newcomers overtake it; under 50 busy processes some writers
-starved for seconds. So before `BEGIN IMMEDIATE` a writer queues on a kernel file lock beside
-the database (`<file>-writer`), which hands the turn to a waiter as soon as it is released.
-The turn lasts one short transaction, and a process that dies releases it with its files.
-Where `fcntl` does not exist, SQLite's busy timeout is the only queue.
+Scope. Every transaction runs for one user (`user="..."`) or for the service (`user=None`).
+On PostgreSQL that is the database's business: the transaction sets its role (`billing_user`,
+whose row-level security policies key on `billing.user_id`, set for this transaction only, or
+`billing_service`, which bypasses them) with `SET LOCAL`, so a user-scoped query cannot see
+another account whatever its SQL says. SQLite has no roles; there the repositories in
+`accounts.py` draw the same line in Python.
+
+Locks. On PostgreSQL writes to an account's lots and ledger first lock the account's row
+(`lock_accounts`), so two writes to one account take turns and different accounts never wait
+for each other; a lock not granted within `LOCK_TIMEOUT_SECONDS` is an error, not a hang. On
+SQLite there is one writer at a time: `write` is `BEGIN IMMEDIATE`, entered in arrival order
+through the fair queue of `writer_queue.py`, with the same timeout.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from billing import writer_queue
 from billing.errors import BillingError
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
-BUSY_TIMEOUT_SECONDS = 5  # a writer waits up to 5 s for the lock (busy_timeout = 5000 ms)
-
-
-class Connection(sqlite3.Connection):
-    """A connection to a billing database file; `writer_queue` is where its writers line up."""
-
-    writer_queue: Path | None = None
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+LOCK_TIMEOUT_SECONDS = 5
+USER_ROLE, SERVICE_ROLE = "billing_user", "billing_service"
+MIN_SQLITE = (3, 39)  # IS DISTINCT FROM
+OWNER = ""  # the scope of migrations: the connecting role itself (the owner, at `init` only)
 
 
-def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
-    """Open the database file; without `create`, a missing file is an error, not a new database."""
-    path = Path(path)
-    if not create and not path.is_file():
-        raise BillingError(
-            f"no billing database at {path}; create it with `cogni-billing --db {path} init`"
-        )
-    try:
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, factory=Connection
-        )
-        conn.writer_queue = path.with_name(path.name + "-writer")
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        with _writer_turn(conn):  # switching a new file to WAL needs it to itself
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    except sqlite3.DatabaseError as e:
-        raise BillingError(f"cannot open billing database {path}: {e}") from None
-    if mode != "wal":
-        conn.close()
-        raise BillingError(f"{path}: could not switch the database to WAL mode (got {mode!r})")
-    return conn
+class IntegrityError(Exception):
+    """The database refused a write: a constraint or a trigger. `duplicate` for a unique key."""
+
+    def __init__(self, message: str, *, duplicate: bool = False) -> None:
+        super().__init__(message)
+        self.duplicate = duplicate
 
 
-@contextmanager
-def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: all of its statements commit together or none do."""
-    with _writer_turn(conn):
-        conn.execute("BEGIN IMMEDIATE")
+class PermissionDenied(Exception):
+    """The transaction's role may not do this (PostgreSQL grants and row-level security)."""
+
+
+def is_url(target: str | Path) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def connect(target: str | Path, *, create: bool = False,
+            lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> Connection:
+    """Open the database; an SQLite file must exist unless `create` is set."""
+    if is_url(target):
+        return PostgresConnection.open(str(target), lock_timeout)
+    return SqliteConnection.open(Path(target), create, lock_timeout)
+
+
+class Connection:
+    """One connection to the billing database, whichever backend holds it."""
+
+    kind: str
+    target: str
+    lock_timeout: float
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    def begin(self, *, write: bool, user: str | None) -> None:
+        raise NotImplementedError
+
+    def end(self, *, commit: bool) -> None:
+        self.execute("COMMIT" if commit else "ROLLBACK")
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteConnection(Connection):
+    kind = SQLITE
+
+    def __init__(self, raw: sqlite3.Connection, path: Path, lock_timeout: float) -> None:
+        self.raw, self.target, self.lock_timeout = raw, str(path), lock_timeout
+        self.writers = path.with_name(path.name + "-writers")
+        self._turn: writer_queue.Turn | None = None
+
+    @classmethod
+    def open(cls, path: Path, create: bool, lock_timeout: float) -> SqliteConnection:
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise BillingError(f"SQLite {sqlite3.sqlite_version} is too old; the billing service"
+                               " needs 3.39 or newer (or PostgreSQL)")
+        if not create and not path.is_file():
+            raise BillingError(
+                f"no billing database at {path}; create it with `cogni-billing --db {path} init`"
+            )
         try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            raw = sqlite3.connect(path, timeout=lock_timeout, isolation_level=None)
+            conn = cls(raw, path, lock_timeout)
+            raw.execute("PRAGMA foreign_keys = ON")
+            mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                conn._queue()  # switching a new file to WAL needs it to itself
+                try:
+                    mode = raw.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                finally:
+                    conn._dequeue()
+        except sqlite3.DatabaseError as e:
+            raise BillingError(f"cannot open billing database {path}: {e}") from None
+        if mode != "wal":
+            raw.close()
+            raise BillingError(f"{path}: could not switch the database to WAL mode (got {mode!r})")
+        return conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.IntegrityError as e:
+            text = str(e)
+            raise IntegrityError(text, duplicate=text.startswith("UNIQUE constraint failed")
+                                 or "never replaced" in text) from None
+        except sqlite3.OperationalError as e:
+            if "database is locked" in str(e):
+                raise BillingError(f"timed out after {self.lock_timeout:g} s waiting for the"
+                                   " database's write lock") from None
             raise
 
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+    def begin(self, *, write: bool, user: str | None) -> None:
+        if not write:
+            self.raw.execute("BEGIN")
+            return
+        self._queue()
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._dequeue()
+            raise
+
+    def end(self, *, commit: bool) -> None:
+        try:
+            if self.raw.in_transaction:
+                self.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self._dequeue()
+
+    def _queue(self) -> None:
+        self._turn = writer_queue.take_turn(self.writers, self.lock_timeout)
+
+    def _dequeue(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.end()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgresConnection(Connection):
+    kind = POSTGRESQL
+
+    def __init__(self, raw: Any, url: str, lock_timeout: float) -> None:
+        self.raw, self.target, self.lock_timeout = raw, url, lock_timeout
+        self._sql: dict[str, str] = {}
+        self.locked: set[str] = set()  # accounts locked by the open transaction
+
+    @classmethod
+    def open(cls, url: str, lock_timeout: float) -> PostgresConnection:
+        try:
+            import psycopg
+        except ImportError:
+            raise BillingError("PostgreSQL needs psycopg: pip install 'cogni-review[postgres]'"
+                               ) from None
+        try:
+            raw = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as e:
+            raise BillingError(f"cannot connect to the billing database: {_first_line(e)}"
+                               ) from None
+        millis = int(lock_timeout * 1000)
+        raw.execute(f"SET lock_timeout = {millis}")
+        raw.execute(f"SET idle_in_transaction_session_timeout = {millis * 12}")
+        return cls(raw, url, lock_timeout)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        import psycopg
+
+        text = self._sql.get(sql)
+        if text is None:
+            text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        try:
+            return self.raw.execute(text, params)
+        except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as e:
+            raise IntegrityError(_first_line(e), duplicate=isinstance(
+                e, psycopg.errors.UniqueViolation)) from None
+        except psycopg.errors.InsufficientPrivilege as e:
+            raise PermissionDenied(_first_line(e)) from None
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
+            raise BillingError(f"timed out after {self.lock_timeout:g} s waiting for a lock"
+                               " held by another write") from None
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def begin(self, *, write: bool, user: str | None) -> None:
+        import psycopg
+
+        from psycopg import sql
+
+        self.locked.clear()
+        begin = "BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        if user == OWNER:
+            self.raw.execute(begin)
+            return
+        # One round trip: the transaction, its role and its user, each for this transaction only.
+        role, user_id = (SERVICE_ROLE, "") if user is None else (USER_ROLE, user)
+        scope = sql.SQL("{}; SELECT set_config('role', {}, true),"
+                        " set_config('billing.user_id', {}, true)").format(
+            sql.SQL(begin), sql.Literal(role), sql.Literal(user_id))
+        try:
+            self.raw.execute(scope.as_string(self.raw))
+        except psycopg.Error as e:
+            if self.in_transaction:
+                self.raw.execute("ROLLBACK")
+            raise BillingError(f"cannot take the role of this transaction ({_first_line(e)});"
+                               " run `cogni-billing --db URL init` as the database owner, and"
+                               " connect as billing_app (see billing/README.md)") from None
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _first_line(error: Exception) -> str:
+    diag = getattr(error, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(error)
+    return message.splitlines()[0] if message else type(error).__name__
+
 
 @contextmanager
-def _writer_turn(conn: sqlite3.Connection) -> Iterator[None]:
-    if conn.in_transaction:  # waiting for a turn while holding one would wait forever
+def write(conn: Connection, *, user: str | None = None) -> Iterator[Connection]:
+    """One write transaction for `user` (None: the service, OWNER: migrations); it commits
+    whole or not at all."""
+    if conn.in_transaction:  # waiting for a turn while holding one would wait for ever
         raise RuntimeError("db.write cannot start inside an open transaction")
-    queue = getattr(conn, "writer_queue", None)
-    if queue is None or fcntl is None:
-        yield
-        return
-    fd = os.open(queue, os.O_RDWR | os.O_CREAT, 0o666)
+    conn.begin(write=True, user=user)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # ends the turn
+        yield conn
+    except BaseException:
+        conn.end(commit=False)
+        raise
+    conn.end(commit=True)
 
 
 @contextmanager
-def read(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One read transaction: every query inside sees the same snapshot."""
-    conn.execute("BEGIN")
+def read(conn: Connection, *, user: str | None = None) -> Iterator[Connection]:
+    """One read transaction (one snapshot); inside an open transaction, that one is used."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.begin(write=False, user=user)
     try:
         yield conn
     finally:
-        if conn.in_transaction:
-            conn.execute("COMMIT")
+        conn.end(commit=True)
 
 
-def require_transaction(conn: sqlite3.Connection) -> None:
+def lock_accounts(conn: Connection, *account_ids: str) -> None:
+    """Make other writes to these accounts wait until this transaction ends (PostgreSQL).
+
+    Locks are taken in one order (by id), so two transactions never wait for each other.
+    On SQLite the transaction already excludes every other writer."""
+    require_transaction(conn)
+    if isinstance(conn, PostgresConnection):
+        for account_id in sorted(set(account_ids) - conn.locked):
+            conn.execute("SELECT 1 FROM billing_accounts WHERE id = ? FOR UPDATE", (account_id,))
+            conn.locked.add(account_id)
+
+
+def require_transaction(conn: Connection) -> None:
     if not conn.in_transaction:
         raise RuntimeError("this write must run inside db.write(conn)")

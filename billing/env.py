@@ -15,6 +15,11 @@ from fractions import Fraction
 from billing.errors import BillingError
 
 REVENUE_SHARE_VAR = "SYSTEM_TENANT_REVENUE_SHARE"
+DATABASE_VAR = "COGNI_BILLING_DB"  # the database when `--db` is not given: a file or a URL
+RPC_URL_VAR = "COGNI_BILLING_RPC_URL"  # the chain node's JSON-RPC endpoint, for verification
+SPEC_VAR = "COGNI_BILLING_SPEC"  # the repo spec whose payments_in declares the rail
+ADMINS_VAR = "COGNI_BILLING_ADMINS"  # wallets that may govern revenue rules and refund
+DEFAULT_SPEC = ".cogni/repo-spec.yaml"
 DEFAULT_REVENUE_SHARE = "0.75"
 
 
@@ -36,17 +41,26 @@ class RevenueShare:
 @dataclass(frozen=True)
 class Settings:
     revenue_share: RevenueShare
+    database: str | None = None
+    rpc_url: str | None = None
+    spec: str = DEFAULT_SPEC
+    admins: tuple[str, ...] = ()
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     text = env.get(REVENUE_SHARE_VAR, DEFAULT_REVENUE_SHARE)
-    return Settings(revenue_share=parse_revenue_share(text))
+    admins = tuple(a.strip().lower() for a in env.get(ADMINS_VAR, "").split(",") if a.strip())
+    return Settings(revenue_share=parse_revenue_share(text),
+                    database=env.get(DATABASE_VAR) or None,
+                    rpc_url=env.get(RPC_URL_VAR) or None,
+                    spec=env.get(SPEC_VAR) or DEFAULT_SPEC,
+                    admins=admins)
 
 
-def parse_revenue_share(text: str) -> RevenueShare:
+def parse_revenue_share(text: str, what: str = REVENUE_SHARE_VAR) -> RevenueShare:
     """Parse a decimal between 0 and 1 inclusive ("0.75", "1", "0.125") into an exact ratio."""
-    problem = f"{REVENUE_SHARE_VAR} must be a decimal between 0 and 1 (e.g. 0.75), got {text!r}"
+    problem = f"{what} must be a decimal between 0 and 1 (e.g. 0.75), got {text!r}"
     try:
         value = Decimal(text.strip())
     except InvalidOperation:

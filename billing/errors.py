@@ -15,3 +15,11 @@ class DuplicateEntry(BillingError):
     Raised from the database's unique index, never from a read-then-write check; settlement
     turns it into "already settled".
     """
+
+
+class NotFound(BillingError):
+    """An id that names nothing the caller may see (another user's is as unknown as none)."""
+
+
+class Conflict(BillingError):
+    """A repeat that does not match what was first done (another amount, another hash)."""

@@ -6,21 +6,22 @@ its amount, and the same insert moves `billing_accounts.balance_credits` to `bal
 so balance and ledger cannot disagree. A second entry for the same (account, reference) under
 the same reason is refused by a unique index and surfaces here as `DuplicateEntry`.
 
-Both writers must run inside `db.write(conn)`, together with whatever else the caller commits.
+Both writers must run inside `db.write(conn)`, together with whatever else the caller commits;
+on PostgreSQL they lock the account's row first, so appends to one account take turns.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
 from billing import clock, db, reasons
-from billing.errors import BillingError, DuplicateEntry
+from billing.errors import BillingError, DuplicateEntry, NotFound
 from billing.units import require_credits
 
 GENERAL_POOL = "general"
+MAX_BALANCE = 2**63 - 1  # a signed 64-bit integer column, in both backends
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,13 @@ class Entry:
     created_at: int
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Entry:
-        return cls(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7])
+    def from_row(cls, row: tuple) -> Entry:
+        metadata = json.loads(row[6]) if isinstance(row[6], str) else row[6]  # jsonb: a dict
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], metadata, row[7])
 
 
 def credit_account(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     account_id: str,
     credits: int,
     *,
@@ -64,7 +66,7 @@ def credit_account(
 
 
 def debit_account(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     account_id: str,
     credits: int,
     *,
@@ -73,37 +75,71 @@ def debit_account(
     metadata: dict[str, Any] | None = None,
 ) -> Entry:
     """Record `credits` consumed from the account (the lots were already drawn down)."""
-    if reason != reasons.USAGE_CHARGE:
+    if reason not in reasons.DEBIT_REASONS:
         raise ValueError(f"{reason!r} does not consume credits")
     return _append(conn, account_id, -require_credits(credits), reason, reference, metadata)
 
 
-def entries(conn: sqlite3.Connection, account_id: str | None = None) -> list[Entry]:
+def take_back(conn: db.Connection, account_id: str, credits: int, *, reason: str,
+              reference: str) -> int:
+    """Take up to `credits` of the account's available credits back, newest lot first (LIFO),
+    whatever their expiry: each lot's share is a `lot_charges` row, the total one ledger row.
+    Returns what was taken (less than asked when less is available; never an overdraft)."""
+    if reason not in (reasons.REFUND_CLAWBACK, reasons.DEBT_REPAYMENT):
+        raise ValueError(f"{reason!r} does not take credits back")
+    db.lock_accounts(conn, account_id)
+    lots = conn.execute(
+        "SELECT id, available_credits FROM credit_lots WHERE billing_account_id = ?"
+        " AND available_credits > 0 ORDER BY id DESC", (account_id,)).fetchall()
+    taken = 0
+    for lot_id, available in lots:
+        part = min(available, credits - taken)
+        if part <= 0:
+            break
+        conn.execute(
+            "UPDATE credit_lots SET available_credits = available_credits - ?,"
+            " consumed_credits = consumed_credits + ? WHERE id = ?", (part, part, lot_id))
+        conn.execute("INSERT INTO lot_charges (lot_id, reason, reference, credits)"
+                     " VALUES (?, ?, ?, ?)", (lot_id, reason, reference, part))
+        taken += part
+    if taken:
+        _append(conn, account_id, -taken, reason, reference, {"asked_credits": credits})
+    return taken
+
+
+def entries(conn: db.Connection, account_id: str | None = None) -> list[Entry]:
     select = (
         "SELECT id, billing_account_id, amount, balance_after, reason, reference, metadata,"
         " created_at FROM credit_ledger"
     )
-    if account_id is None:
-        rows = conn.execute(select + " ORDER BY id")
-    else:
-        rows = conn.execute(select + " WHERE billing_account_id = ? ORDER BY id", (account_id,))
+    with db.read(conn):
+        if account_id is None:
+            rows = conn.execute(select + " ORDER BY id").fetchall()
+        else:
+            rows = conn.execute(select + " WHERE billing_account_id = ? ORDER BY id",
+                                (account_id,)).fetchall()
     return [Entry.from_row(row) for row in rows]
 
 
 def _append(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     account_id: str,
     amount: int,
     reason: str,
     reference: str,
     metadata: dict[str, Any] | None,
 ) -> Entry:
-    db.require_transaction(conn)
+    db.lock_accounts(conn, account_id)
     row = conn.execute(
         "SELECT balance_credits FROM billing_accounts WHERE id = ?", (account_id,)
     ).fetchone()
     if row is None:
-        raise BillingError(f"unknown billing account {account_id!r}")
+        raise NotFound(f"unknown billing account {account_id!r}")
+    if row[0] + amount > MAX_BALANCE:
+        raise BillingError(
+            f"account {account_id!r} would hold {row[0] + amount} credits, more than a balance"
+            f" can hold ({MAX_BALANCE}); refusing the {reason} of {amount}"
+        )
     entry = Entry(
         id=0,
         billing_account_id=account_id,
@@ -115,17 +151,17 @@ def _append(
         created_at=clock.now_ms(),
     )
     try:
-        cursor = conn.execute(
+        (entry_id,) = conn.execute(
             "INSERT INTO credit_ledger (billing_account_id, amount, balance_after, reason,"
-            " reference, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " reference, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (account_id, amount, entry.balance_after, reason, reference,
              json.dumps(entry.metadata, sort_keys=True), entry.created_at),
-        )
-    except sqlite3.IntegrityError as e:
-        if str(e).startswith("UNIQUE constraint failed: credit_ledger."):
+        ).fetchone()
+    except db.IntegrityError as e:
+        if e.duplicate:
             raise DuplicateEntry(
                 f"the ledger already holds a {reason} entry for {reference!r}"
                 f" on account {account_id!r}"
             ) from None
         raise
-    return replace(entry, id=cursor.lastrowid)
+    return replace(entry, id=entry_id)

@@ -2,8 +2,10 @@
 
 Every mint is a lot (`ledger.credit_account`). A reservation moves credits from `available`
 to `reserved` on lots taken FIFO - lots of the requested pool before general ones, expiring
-before non-expiring, soonest expiry first, oldest first - inside one `BEGIN IMMEDIATE`
-transaction, so two reservations can never take the same credit. Closing it moves them on:
+before non-expiring, soonest expiry first, oldest first - inside one write transaction that
+holds the account (SQLite: the only writer; PostgreSQL: the account's row locked), so two
+reservations can never take the same credit, and on PostgreSQL reservations of different
+accounts never wait for each other. Closing it moves them on:
 
 - `finalize(actual)`: `actual` credits become `consumed` (in the same FIFO order) and one
   `reasons.USAGE_CHARGE` ledger row, the surplus goes back to `available`; repeating it with
@@ -17,13 +19,12 @@ An overdue reservation stays finalizable until the sweeper has expired it.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
 from billing import clock, db, ledger, reasons
 from billing.accounts import Account
-from billing.errors import BillingError, InsufficientCredits
+from billing.errors import BillingError, Conflict, InsufficientCredits, NotFound
 from billing.ledger import GENERAL_POOL
 from billing.units import require_credits
 
@@ -51,22 +52,44 @@ class Reservation:
 
 
 def reserve(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     account: Account,
     credits: int,
     *,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     pool: str = GENERAL_POOL,
     now: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Reservation:
-    """Hold `credits` of the account's usable lots until finalized, released or expired."""
+    """Hold `credits` of the account's usable lots until finalized, released or expired.
+
+    With an `idempotency_key`, a retry returns the reservation the key first made (the same
+    key with other terms is refused). An account that owes a refund's debt reserves nothing."""
     require_credits(credits)
+    if idempotency_key is not None and not 0 < len(idempotency_key.strip()) <= 200:
+        raise BillingError(f"bad idempotency key {idempotency_key!r}: 1 to 200 characters")
     if type(ttl_seconds) is not int or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise BillingError(f"bad ttl {ttl_seconds!r}: expected 1 to {MAX_TTL_SECONDS} seconds")
     if not pool or pool != pool.strip():
         raise BillingError(f"bad pool {pool!r}: expected a name such as {GENERAL_POOL!r}")
-    with db.write(conn):
+    with db.write(conn, user=account.scope):
         now = clock.now_ms() if now is None else now
+        db.lock_accounts(conn, account.id)
+        if idempotency_key is not None:
+            earlier = _by_key(conn, account, idempotency_key)
+            if earlier is not None:
+                if (earlier.credits, earlier.pool_id) != (credits, pool):
+                    raise Conflict(
+                        f"idempotency key {idempotency_key!r} already reserved"
+                        f" {earlier.credits} credits ({earlier.pool_id}); refusing other terms")
+                return earlier
+        owed = conn.execute(
+            "SELECT CAST(COALESCE(SUM(debt_credits - repaid_credits), 0) AS BIGINT)"
+            " FROM credit_debts WHERE billing_account_id = ?", (account.id,)).fetchone()[0]
+        if owed > 0:
+            raise InsufficientCredits(
+                f"the account owes {owed} credits from a refunded payment; its next payment"
+                " repays them, and until then it reserves nothing")
         taken = _take_fifo(conn, account, credits, pool, now)
         reservation = Reservation(
             str(uuid.uuid4()), account.id, pool, credits, PENDING, None,
@@ -74,8 +97,9 @@ def reserve(
         )
         conn.execute(
             "INSERT INTO credit_reservations (id, billing_account_id, pool_id, credits, status,"
-            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at),
+            " created_at, expires_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at,
+             idempotency_key),
         )
         for position, (lot_id, held) in enumerate(taken):
             conn.execute(
@@ -91,15 +115,19 @@ def reserve(
     return reservation
 
 
-def finalize(conn: sqlite3.Connection, reservation_id: str, actual: int) -> Reservation:
-    """Consume `actual` of the reserved credits and give back the rest; idempotent per amount."""
+def finalize(conn: db.Connection, reservation_id: str, actual: int, *,
+             owner: Account | None = None) -> Reservation:
+    """Consume `actual` of the reserved credits and give back the rest; idempotent per amount.
+
+    With `owner`, only the owner's own reservation (in the owner's scope): another account's
+    is as unknown as a missing one (no confused deputy)."""
     require_credits(actual, allow_zero=True)
-    with db.write(conn):
-        reservation = get(conn, reservation_id)
+    with db.write(conn, user=owner.scope if owner else None):
+        reservation = _held(conn, reservation_id, owner)
         if reservation.status == FINALIZED and reservation.consumed_credits == actual:
             return reservation
         if reservation.status == FINALIZED:
-            raise BillingError(
+            raise Conflict(
                 f"reservation {reservation_id!r} was already finalized with"
                 f" {reservation.consumed_credits} credits; refusing {actual}"
             )
@@ -122,10 +150,12 @@ def finalize(conn: sqlite3.Connection, reservation_id: str, actual: int) -> Rese
     return closed
 
 
-def release(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
-    """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing."""
-    with db.write(conn):
-        reservation = get(conn, reservation_id)
+def release(conn: db.Connection, reservation_id: str, *,
+            owner: Account | None = None) -> Reservation:
+    """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing.
+    With `owner`, only the owner's own reservation."""
+    with db.write(conn, user=owner.scope if owner else None):
+        reservation = _held(conn, reservation_id, owner)
         if reservation.status in (RELEASED, EXPIRED):
             return reservation
         if reservation.status == FINALIZED:
@@ -134,45 +164,97 @@ def release(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
         return _close(conn, reservation, RELEASED)
 
 
-def sweep(conn: sqlite3.Connection, *, now: int | None = None) -> int:
-    """Expire every pending reservation past its expiry, in short batches; return how many."""
+def sweep(conn: db.Connection, *, now: int | None = None) -> int:
+    """Expire every pending reservation past its expiry; return how many.
+
+    On PostgreSQL each reservation expires in a short transaction of its own, holding only its
+    account, so a sweep never makes other accounts' writes wait for the whole batch; on SQLite,
+    where one transaction writes at a time anyway, a batch is one transaction (one turn)."""
     now = clock.now_ms() if now is None else now
+    per_transaction = 1 if conn.kind == db.POSTGRESQL else SWEEP_BATCH
     expired = 0
     while True:
-        with db.write(conn):
-            rows = conn.execute(
+        with db.read(conn):
+            due = [r[0] for r in conn.execute(
                 "SELECT id FROM credit_reservations WHERE status = ? AND expires_at <= ?"
                 " ORDER BY expires_at LIMIT ?",
                 (PENDING, now, SWEEP_BATCH),
-            ).fetchall()
-            for (reservation_id,) in rows:
-                reservation = get(conn, reservation_id)
-                _return_lots(conn, reservation, consumed=None)
-                _close(conn, reservation, EXPIRED, now=now)
-        expired += len(rows)
-        if len(rows) < SWEEP_BATCH:
+            ).fetchall()]
+        for start in range(0, len(due), per_transaction):
+            with db.write(conn):
+                for reservation_id in due[start:start + per_transaction]:
+                    reservation = _held(conn, reservation_id)
+                    if reservation.status != PENDING:  # closed while the sweep came to it
+                        continue
+                    _return_lots(conn, reservation, consumed=None)
+                    _close(conn, reservation, EXPIRED, now=now)
+                    expired += 1
+        if len(due) < SWEEP_BATCH:
             return expired
 
 
-def get(conn: sqlite3.Connection, reservation_id: str) -> Reservation:
-    row = conn.execute(
-        "SELECT id, billing_account_id, pool_id, credits, status, consumed_credits, created_at,"
-        " expires_at, closed_at FROM credit_reservations WHERE id = ?",
-        (reservation_id,),
-    ).fetchone()
+@dataclass(frozen=True)
+class Holdings:
+    """An account's balance by what it can do: reservable now, held, or in expired lots."""
+
+    available_credits: int
+    reserved_credits: int
+    expired_credits: int
+
+
+def holdings(conn: db.Connection, account: Account, *, now: int | None = None) -> Holdings:
+    now = clock.now_ms() if now is None else now
+    with db.read(conn, user=account.scope):
+        row = conn.execute(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN expires_at IS NULL OR expires_at > ?"
+            " THEN available_credits ELSE 0 END), 0) AS BIGINT),"
+            " CAST(COALESCE(SUM(reserved_credits), 0) AS BIGINT),"
+            " CAST(COALESCE(SUM(CASE WHEN expires_at <= ? THEN available_credits ELSE 0 END),"
+            " 0) AS BIGINT) FROM credit_lots WHERE billing_account_id = ?",
+            (now, now, account.id)).fetchone()
+    return Holdings(*row)
+
+
+_RESERVATION = ("id, billing_account_id, pool_id, credits, status, consumed_credits,"
+                " created_at, expires_at, closed_at")
+
+
+def get(conn: db.Connection, reservation_id: str) -> Reservation:
+    with db.read(conn):
+        row = conn.execute(
+            f"SELECT {_RESERVATION} FROM credit_reservations WHERE id = ?", (reservation_id,),
+        ).fetchone()
     if row is None:
-        raise BillingError(f"unknown reservation {reservation_id!r}")
+        raise NotFound(f"unknown reservation {reservation_id!r}")
     return Reservation(*row)
 
 
+def _held(conn: db.Connection, reservation_id: str,
+          owner: Account | None = None) -> Reservation:
+    """The reservation, read again once its account is locked (the first read may be stale)."""
+    first = get(conn, reservation_id)
+    if owner is not None and first.billing_account_id != owner.id:
+        raise NotFound(f"unknown reservation {reservation_id!r}")
+    db.lock_accounts(conn, first.billing_account_id)
+    return get(conn, reservation_id)
+
+
+def _by_key(conn: db.Connection, account: Account, key: str) -> Reservation | None:
+    row = conn.execute(
+        f"SELECT {_RESERVATION} FROM credit_reservations"
+        " WHERE billing_account_id = ? AND idempotency_key = ?", (account.id, key)).fetchone()
+    return None if row is None else Reservation(*row)
+
+
 def _take_fifo(
-    conn: sqlite3.Connection, account: Account, credits: int, pool: str, now: int
+    conn: db.Connection, account: Account, credits: int, pool: str, now: int
 ) -> list[tuple[int, int]]:
     lots = conn.execute(
         "SELECT id, available_credits FROM credit_lots"
         " WHERE billing_account_id = ? AND available_credits > 0 AND pool_id IN (?, ?)"
         " AND (expires_at IS NULL OR expires_at > ?)"
-        " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id",
+        " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id"
+        + (" FOR UPDATE" if conn.kind == db.POSTGRESQL else ""),
         (account.id, pool, GENERAL_POOL, now, GENERAL_POOL),
     ).fetchall()
     taken, missing = [], credits
@@ -188,7 +270,7 @@ def _take_fifo(
 
 
 def _return_lots(
-    conn: sqlite3.Connection, reservation: Reservation, *, consumed: int | None
+    conn: db.Connection, reservation: Reservation, *, consumed: int | None
 ) -> None:
     """Move the reservation's credits out of `reserved`: `consumed` of them (None when the
     reservation is released or expired) in FIFO order, the rest back to `available`."""
@@ -216,7 +298,7 @@ def _return_lots(
 
 
 def _close(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     reservation: Reservation,
     status: str,
     *,

@@ -13,7 +13,13 @@ PLATFORM_REVENUE_SHARE = "platform_revenue_share"
 SYSTEM_DONATION = "system_donation"
 # Credits consumed by a finalized reservation (a negative ledger amount).
 USAGE_CHARGE = "usage_charge"
+# Credits taken back when a payment is refunded (negative; reference: the refunded attempt).
+REFUND_CLAWBACK = "refund_clawback"
+# Credits of a new payment that repay a refund's debt (negative; reference: the new attempt).
+DEBT_REPAYMENT = "debt_repayment"
 
-# Reasons whose reference is a payment attempt id.
+# Reasons whose reference is a payment attempt id, and which mint credits.
 PAYMENT_REASONS = (CREDITS_PURCHASE, PLATFORM_REVENUE_SHARE, SYSTEM_DONATION)
-ALL = (*PAYMENT_REASONS, USAGE_CHARGE)
+# Reasons that take credits away (negative amounts).
+DEBIT_REASONS = (USAGE_CHARGE, REFUND_CLAWBACK, DEBT_REPAYMENT)
+ALL = (*PAYMENT_REASONS, *DEBIT_REASONS)

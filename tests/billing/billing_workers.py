@@ -14,8 +14,8 @@ import traceback
 
 from billing import db, ledger, lots, migrations, payments, startup
 from billing.accounts import UserAccounts
-from billing.env import RevenueShare
 from billing.errors import InsufficientCredits
+from billing_fixtures import pay
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -51,7 +51,7 @@ def _report(queue, work, *args):
 def settle(barrier, db_path, attempt_id):
     conn = startup.open_database(db_path)
     barrier.wait()
-    result = payments.settle(conn, attempt_id, RevenueShare(3, 4))
+    result = payments.settle(conn, attempt_id)
     return ("already_settled" if result.already_settled else "settled", len(result.entries))
 
 
@@ -103,8 +103,7 @@ def deposit(barrier, db_path, user, cents, count):
     account = UserAccounts(conn, user).get()
     barrier.wait()
     for _ in range(count):
-        attempt = payments.create_intent(conn, account, cents)
-        payments.settle(conn, attempt.id, RevenueShare(3, 4))
+        pay(conn, account, cents)
     return ("deposited", cents * 10 * count)
 
 
@@ -121,7 +120,7 @@ def settle_then_die(db_path, attempt_id, die_after_legs):
         return written[-1]
 
     ledger.credit_account = credit_then_maybe_die
-    payments.settle(startup.open_database(db_path), attempt_id, RevenueShare(3, 4))
+    payments.settle(startup.open_database(db_path), attempt_id)
 
 
 def finalize_then_die(db_path, reservation_id, credits):
@@ -132,3 +131,15 @@ def finalize_then_die(db_path, reservation_id, credits):
 
     ledger.debit_account = die
     lots.finalize(startup.open_database(db_path), reservation_id, credits)
+
+
+def write_then_stop(target):
+    """Take a write turn, then stop (SIGSTOP) inside it, as a debugger or a frozen VM would."""
+    conn = startup.open_database(target)
+    with db.write(conn):  # BEGIN IMMEDIATE: the queue's turn and SQLite's write lock
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def open_account_in_turn(target, user):
+    """Queue for a write turn and open `user`'s account in it."""
+    UserAccounts(startup.open_database(target), user).open()

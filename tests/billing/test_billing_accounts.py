@@ -8,7 +8,7 @@ from billing import ledger
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.errors import BillingError
 import billing_workers
-from billing_fixtures import conn, db_path, fund  # noqa: F401 (pytest fixtures)
+from billing_fixtures import conn, database, fund, rows  # noqa: F401 (pytest fixtures)
 
 
 def test_opening_an_account_is_repeat_safe(conn):
@@ -18,11 +18,11 @@ def test_opening_an_account_is_repeat_safe(conn):
         first, "alice", False, 0)
 
 
-def test_ten_processes_opening_one_users_account_get_the_same_one(conn, db_path):
-    reports = billing_workers.run_all("open_account", [(db_path, "alice")] * 10)
+def test_ten_processes_opening_one_users_account_get_the_same_one(conn, database):
+    reports = billing_workers.run_all("open_account", [(database.url, "alice")] * 10)
     account = UserAccounts(conn, "alice").get()
     assert reports == [("opened", account.id)] * 10
-    assert conn.execute("SELECT COUNT(*) FROM billing_accounts").fetchone()[0] == 2
+    assert rows(conn, "SELECT COUNT(*) FROM billing_accounts") == [(2,)]
 
 
 def test_a_user_scope_sees_only_its_own_account(conn, fund):

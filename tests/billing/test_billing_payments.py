@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from billing import invariants, ledger, payments, reasons, startup
+from billing import invariants, ledger, payments, reasons, revenue_rules, startup
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
 from billing.errors import BillingError
 import billing_workers
-from billing_fixtures import conn, db_path  # noqa: F401 (pytest fixtures)
+from billing_fixtures import (  # noqa: F401 (pytest fixtures)
+    conn, database, rows, use_share, verified)
 
 SPAWN = billing_workers.SPAWN
 THREE_QUARTERS = RevenueShare(3, 4)
@@ -23,8 +24,8 @@ def legs(conn, reference):
 
 def test_a_self_payment_credits_the_user_in_full_and_mints_the_bonus(conn):
     alice = UserAccounts(conn, "alice").open()
-    attempt = payments.create_intent(conn, alice, 1234)
-    result = payments.settle(conn, attempt.id, THREE_QUARTERS)
+    attempt = verified(conn, payments.create_intent(conn, alice, 1234))
+    result = payments.settle(conn, attempt.id)
     assert (result.attempt_id, result.already_settled) == (attempt.id, False)
     assert legs(conn, attempt.id) == [
         (alice.id, 12340, 12340, reasons.CREDITS_PURCHASE),
@@ -33,7 +34,8 @@ def test_a_self_payment_credits_the_user_in_full_and_mints_the_bonus(conn):
     assert [e.metadata for e in result.entries] == [
         {"attempt_id": attempt.id, "amount_cents": 1234, "purpose": "self",
          "payer_account_id": alice.id},
-        {"attempt_id": attempt.id, "purchased_credits": 12340, "share": "3/4"},
+        {"attempt_id": attempt.id, "purchased_credits": 12340, "share": "3/4",
+         "revenue_rule_id": revenue_rules.active(conn).id},
     ]
     settled = payments.get(conn, attempt.id)
     assert (settled.status, settled.purpose, settled.billing_account_id) == (
@@ -42,8 +44,8 @@ def test_a_self_payment_credits_the_user_in_full_and_mints_the_bonus(conn):
 
 def test_a_system_payment_is_a_donation_to_the_system_tenant_without_bonus(conn):
     alice = UserAccounts(conn, "alice").open()
-    attempt = payments.create_intent(conn, alice, 500, payments.SYSTEM)
-    payments.settle(conn, attempt.id, THREE_QUARTERS)
+    attempt = verified(conn, payments.create_intent(conn, alice, 500, payments.SYSTEM))
+    payments.settle(conn, attempt.id)
     assert legs(conn, attempt.id) == [("cogni_system", 5000, 5000, reasons.SYSTEM_DONATION)]
     assert UserAccounts(conn, "alice").get().balance_credits == 0
     assert payments.get(conn, attempt.id).billing_account_id == alice.id  # the donor's record
@@ -57,21 +59,23 @@ def test_a_system_payment_is_a_donation_to_the_system_tenant_without_bonus(conn)
                  id="largest-payment-finest-share"),
 ])
 def test_the_bonus_is_the_floor_of_credits_times_the_share(conn, share, cents, bonus):
-    attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), cents)
-    payments.settle(conn, attempt.id, share)
+    use_share(conn, share)
+    attempt = verified(conn, payments.create_intent(conn, UserAccounts(conn, "alice").open(), cents))
+    payments.settle(conn, attempt.id)
     assert [leg[1] for leg in legs(conn, attempt.id)] == [cents * 10, bonus]
 
 
 def test_a_zero_share_mints_no_bonus_row(conn):
-    attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100)
-    payments.settle(conn, attempt.id, RevenueShare(0, 1))
+    use_share(conn, RevenueShare(0, 1))
+    attempt = verified(conn, payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100))
+    payments.settle(conn, attempt.id)
     assert [leg[3] for leg in legs(conn, attempt.id)] == [reasons.CREDITS_PURCHASE]
 
 
 def test_settling_again_mints_nothing(conn):
-    attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100)
-    payments.settle(conn, attempt.id, THREE_QUARTERS)
-    again = payments.settle(conn, attempt.id, THREE_QUARTERS)
+    attempt = verified(conn, payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100))
+    payments.settle(conn, attempt.id)
+    again = payments.settle(conn, attempt.id)
     assert again == payments.Settlement(attempt.id, already_settled=True, entries=())
     assert len(legs(conn, attempt.id)) == 2
 
@@ -81,7 +85,7 @@ def test_a_bad_amount_is_refused_and_nothing_is_written(conn, cents):
     alice = UserAccounts(conn, "alice").open()
     with pytest.raises(BillingError, match=r"^bad amount .*: expected whole cents from 1 to"):
         payments.create_intent(conn, alice, cents)
-    assert conn.execute("SELECT COUNT(*) FROM payment_attempts").fetchone()[0] == 0
+    assert rows(conn, "SELECT COUNT(*) FROM payment_attempts") == [(0,)]
 
 
 def test_a_bad_purpose_unknown_attempt_and_system_payer_are_refused(conn):
@@ -89,7 +93,7 @@ def test_a_bad_purpose_unknown_attempt_and_system_payer_are_refused(conn):
     with pytest.raises(BillingError) as purpose:
         payments.create_intent(conn, alice, 100, "charity")
     with pytest.raises(BillingError) as unknown:
-        payments.settle(conn, "nope", THREE_QUARTERS)
+        payments.settle(conn, "nope")
     with pytest.raises(BillingError) as system:
         payments.create_intent(conn, ServiceAccounts(conn).system_tenant(), 100)
     assert [str(e.value) for e in (purpose, unknown, system)] == [
@@ -100,7 +104,7 @@ def test_a_bad_purpose_unknown_attempt_and_system_payer_are_refused(conn):
 
 
 def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
-    attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100)
+    attempt = verified(conn, payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100))
     real_credit = ledger.credit_account
 
     def credit_then_fail(conn, account_id, credits, **kwargs):
@@ -110,10 +114,10 @@ def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
 
     monkeypatch.setattr(ledger, "credit_account", credit_then_fail)
     with pytest.raises(OSError):
-        payments.settle(conn, attempt.id, THREE_QUARTERS)
+        payments.settle(conn, attempt.id)
     assert (legs(conn, attempt.id), payments.get(conn, attempt.id).status) == ([], "created")
     monkeypatch.undo()
-    payments.settle(conn, attempt.id, THREE_QUARTERS)
+    payments.settle(conn, attempt.id)
     assert len(legs(conn, attempt.id)) == 2
 
 
@@ -125,11 +129,11 @@ def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
                  id="system"),
 ])
 def test_twenty_processes_settling_one_attempt_at_once_mint_exactly_once(
-    conn, db_path, purpose, minted
+    conn, database, purpose, minted
 ):
     alice = UserAccounts(conn, "alice").open()
-    attempt = payments.create_intent(conn, alice, 1000, purpose)
-    reports = billing_workers.run_all("settle", [(db_path, attempt.id)] * 20)
+    attempt = verified(conn, payments.create_intent(conn, alice, 1000, purpose))
+    reports = billing_workers.run_all("settle", [(database.url, attempt.id)] * 20)
     assert sorted(reports) == [("already_settled", 0)] * 19 + [("settled", len(minted))]
     named = {alice.id: "alice", "cogni_system": "cogni_system"}
     assert [(named[a], amount, reason) for a, amount, _, reason in legs(conn, attempt.id)] == minted
@@ -138,17 +142,17 @@ def test_twenty_processes_settling_one_attempt_at_once_mint_exactly_once(
 
 @pytest.mark.parametrize("die_after_legs", [1, 2])
 def test_a_process_killed_in_the_middle_of_a_settlement_leaves_no_partial_rows(
-    conn, db_path, die_after_legs
+    conn, database, die_after_legs
 ):
-    attempt = payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100)
+    attempt = verified(conn, payments.create_intent(conn, UserAccounts(conn, "alice").open(), 100))
     worker = SPAWN.Process(target=billing_workers.settle_then_die,
-                           args=(db_path, attempt.id, die_after_legs))
+                           args=(database.url, attempt.id, die_after_legs))
     worker.start()
     worker.join(60)
     assert worker.exitcode == -9  # SIGKILL, inside the write transaction
-    fresh = startup.open_database(db_path)
+    fresh = startup.open_database(database.url)
     assert (legs(fresh, attempt.id), payments.get(fresh, attempt.id).status) == ([], "created")
-    assert conn.execute("SELECT COUNT(*) FROM credit_lots").fetchone()[0] == 0
+    assert rows(conn, "SELECT COUNT(*) FROM credit_lots") == [(0,)]
     assert invariants.check(fresh) == []
-    assert payments.settle(fresh, attempt.id, THREE_QUARTERS).already_settled is False
+    assert payments.settle(fresh, attempt.id).already_settled is False
     assert len(legs(fresh, attempt.id)) == 2
