@@ -4,7 +4,9 @@ The one mechanism behind the payment-reason, provider-key and literal-allowlist 
 a preset, an `Options` subclass that says which tokens are governed and how to word a finding,
 with this module's `candidates` and `scan` as its hooks. Tokens match as whole words
 (`credits_purchase_v2` is not `credits_purchase`), in code and string literals, never in
-comments or docstrings.
+comments or docstrings. Where a word ends is what the language means: a backslash escape
+sequence before a token ends the word before it (`"\\nOPENROUTER_API_KEY"`), and `$` on either
+side is no part of it (`$OPENROUTER_API_KEY`, `${KEY}`, `` `KEY${x}` ``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,7 @@ from cogni_review import globs
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.globs import matches_any
 from cogni_review.model import Violation
-from cogni_review.source import SourceFile
-
-WORD = "A-Za-z0-9_$"
-WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
+from cogni_review.source import WORD, WORD_CHARS, SourceFile
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,12 @@ class Confinement:
 
     @cached_property
     def pattern(self) -> re.Pattern[str] | None:
-        """Every governed token, longest first, not followed by a word character (the scan checks
-        what precedes it); None if there are none."""
+        """Every governed token, longest first, each ending in a word character not followed by
+        another (the scan checks what precedes it); None if there are none."""
         if not self.allowed:
             return None
         tokens = sorted(self.allowed, key=lambda t: (-len(t), t))
-        return re.compile(f"(?:{'|'.join(map(re.escape, tokens))})(?![{WORD}])")
+        return re.compile("|".join(re.escape(t) + (f"(?![{WORD}])" if t[-1] in WORD_CHARS else "") for t in tokens))
 
 
 class ConfinementOptions(FileGateOptions):
@@ -64,7 +63,7 @@ def scan(file: SourceFile, options: ConfinementOptions) -> Iterable[Violation]:
     confinement = options.confinement
     if confinement.pattern is None:
         return
-    for match in file.matches(confinement.pattern, not_after=WORD_CHARS):
+    for match in file.matches(confinement.pattern, whole_words=True):
         allowed = confinement.allowed[match.token]
         if not matches_any(allowed, file.path):
             yield file.violation(match, *options.describe(match.token, allowed))

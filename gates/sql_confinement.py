@@ -15,7 +15,8 @@ the invariant, shown in the message.
 
 SQL is found in code and string literals of every language (a Python string, a template
 literal, a `.sql` file), never in comments or docstrings. A pattern starting or ending with a
-letter matches whole words only (`credit_ledger` is not `credit_ledger_archive`). Patterns are
+letter matches whole words only (`credit_ledger` is not `credit_ledger_archive`); a backslash
+escape before it (`"\\nUPDATE credit_ledger"`) ends the word before it. Patterns are
 checked when the spec loads: at most 300 characters, and no repeated group that itself
 repeats or alternates (`(a+)+`, `(a*)*`, `(a|a)*`), which could take exponential time.
 """
@@ -66,6 +67,11 @@ class Statement(BaseModel):
     def regex(self) -> re.Pattern[str]:
         return re.compile(_wrapped(self.pattern), re.IGNORECASE)
 
+    @property
+    def whole_start(self) -> bool:
+        """Whether a match must start a word: the pattern starts with a letter, digit or `_`."""
+        return self.pattern[:1].isalnum() or self.pattern[:1] == "_"
+
 
 def flexible(pattern: str) -> str:
     """The pattern with each run of literal spaces (outside a character class) matching any white space."""
@@ -74,11 +80,11 @@ def flexible(pattern: str) -> str:
 
 
 def _wrapped(pattern: str) -> str:
-    """Whole words at the ends that are letters; the look-arounds stay out of the prefilter."""
-    lead = r"(?<!\w)" if pattern[:1].isalnum() or pattern[:1] == "_" else ""
+    """A whole word at the end when it is a letter; the start is checked by the scan (see
+    `SourceFile.matches`), so that an escape (`"\\nUPDATE …"`) ends the word before it."""
     escaped = pattern[-2:-1] == "\\"
     trail = r"(?!\w)" if (pattern[-1:].isalnum() or pattern[-1:] == "_") and not escaped else ""
-    return f"{lead}(?:{flexible(pattern)}){trail}"
+    return f"(?:{flexible(pattern)}){trail}"
 
 
 def nested_repeat(pattern: str) -> bool:
@@ -122,7 +128,7 @@ def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
     for statement in options.statements:
         if matches_any(statement.allowed, file.path):
             continue
-        for match in file.matches(statement.regex):
+        for match in file.matches(statement.regex, whole_words=statement.whole_start):
             shown = " ".join(match.token.split())
             message, hint = _describe(shown, statement)
             yield replace(file.violation(match, message, hint), token=shown)
