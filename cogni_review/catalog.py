@@ -127,7 +127,12 @@ def resolve(loaded: LoadedSpec, plugins: dict[str, PluginFile]) -> list[Resolved
     for file in plugins.values():
         if file.type not in listed and file.activates(spec):
             plugin = file.plugin
-            options = plugin.options.model_validate({}, context={"spec": spec})
+            try:
+                options = plugin.options.model_validate({}, context={"spec": spec})
+            except ValidationError as e:  # options derived from what the spec declares
+                problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in e.errors())
+                raise ConfigError(f"{loaded.document.where(())}: {plugin.type}, turned on by what the spec "
+                                  f"declares, cannot take the options derived from it ({problems})") from None
             gates.append(ResolvedGate(plugin.type, plugin.type, plugin, options, implicit=True))
     return [g for g in gates if g is not None]
 

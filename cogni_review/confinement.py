@@ -70,13 +70,22 @@ def scan(file: SourceFile, options: ConfinementOptions) -> Iterable[Violation]:
 
 
 def governed(tokens: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """Options validator for a token -> globs map: no blank token, every glob compiles."""
+    """Options validator for a token -> globs map: no blank token, none with white space around it
+    (it could never match as written), every glob valid."""
     for token, allowed in tokens.items():
-        if not token.strip():
-            raise ValueError("a governed token may not be empty or blank")
+        blank_token(token)
         globs.validate(allowed)
     return tokens
 
 
 def where(allowed: tuple[str, ...]) -> str:
     return ", ".join(allowed) if allowed else "nowhere"
+
+
+def blank_token(token: str) -> str:
+    """`token`, or a ValueError when it is blank or has white space around it."""
+    if not token.strip():
+        raise ValueError("a governed token may not be empty or blank")
+    if token != token.strip():
+        raise ValueError(f"{token!r} has white space around it, so it would never match as a whole token")
+    return token

@@ -29,7 +29,8 @@ __all__ = ["Options", "activates", "candidates", "scan"]
 
 
 def adapter_globs(name: str) -> tuple[str, ...]:
-    """Where the adapter of provider `name` lives."""
+    """Where the adapter of provider `name` lives (the name is a name, not a glob: `[z-a]` is literal)."""
+    name = globs.escape(name)
     return (f"src/adapters/**/{name}/**", f"src/adapters/**/{name}.*")
 
 

@@ -30,6 +30,7 @@ from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cogni_review import globs
 from cogni_review.confinement import where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.globs import matches_any
@@ -47,6 +48,8 @@ class Statement(BaseModel):
     pattern: str
     allowed: tuple[str, ...] = ()
     why: str = ""
+
+    _allowed = field_validator("allowed")(lambda cls, patterns: globs.validate(patterns))
 
     @field_validator("pattern")
     @classmethod
