@@ -429,6 +429,28 @@ def test_an_mdx_page_is_code(project) -> None:
     assert found(audit(project)) == [("wallet-address-literals", "src/app/pay/page.mdx", 1, A1)]
 
 
+def test_an_mdx_page_is_code_for_every_gate_by_default(project) -> None:
+    """No gate's default excludes MDX: each judges a page that exports what it governs."""
+    project.commit("spec", **{".cogni/repo-spec.yaml": SPEC + """\
+  - type: literal-allowlist
+    with: {literals: {system_donation: []}}
+  - type: sql-confinement
+    with: {statements: [{pattern: UPDATE credit_ledger}]}
+providers:
+  openrouter: {api_key_env: OPENROUTER_API_KEY}
+"""})
+    project.write("src/app/pay/page.mdx", f'export const TO = "{A1}"\nexport const R = "credits_purchase"\n'
+                  'export const K = process.env.OPENROUTER_API_KEY\nexport const D = "system_donation"\n'
+                  'export const Q = "UPDATE credit_ledger SET credits = 0"\n\n# Pay\n')
+    assert found(audit(project)) == [
+        ("wallet-address-literals", "src/app/pay/page.mdx", 1, A1),
+        ("widget-payment-reason", "src/app/pay/page.mdx", 2, "credits_purchase"),
+        ("provider-api-key-usage", "src/app/pay/page.mdx", 3, "OPENROUTER_API_KEY"),
+        ("literal-allowlist", "src/app/pay/page.mdx", 4, "system_donation"),
+        ("sql-confinement", "src/app/pay/page.mdx", 5, "UPDATE credit_ledger"),
+    ]
+
+
 def test_thousands_of_addresses_on_one_minified_line(project) -> None:
     addresses = [f"0x{i:040x}" for i in range(1, 3001)]
     project.write("src/table.js", "const t=[" + ",".join(f'"{a}"' for a in addresses) + "];/* end */\n")
