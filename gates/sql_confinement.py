@@ -14,7 +14,9 @@ case-insensitively, where a space matches any run of white space, line breaks in
 the invariant, shown in the message.
 
 SQL is found in code and string literals of every language (a Python string, a template
-literal, a `.sql` file), never in comments or docstrings. A pattern starting or ending with a
+literal, a `.sql` file), never in comments or docstrings. In a `.sql` file, text is a comment
+only where PostgreSQL, SQLite and MySQL all read it as one: what any of them would run is code
+(SQLite does not nest `/* */`, MySQL runs `/*! … */` and needs a space after `--`). A pattern starting or ending with a
 letter matches whole words only (`credit_ledger` is not `credit_ledger_archive`); a backslash
 escape before it (`"\\nUPDATE credit_ledger"`) ends the word before it. Patterns are
 checked when the spec loads: at most 300 characters, and no repeated group that itself
