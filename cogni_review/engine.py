@@ -28,7 +28,7 @@ from cogni_review.gate import NotJudged
 from cogni_review.git import Snapshot
 from cogni_review.globs import matches_any
 from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, NeutralReason, Note, NoteKind, Report,
-                                Suppression, Violation)
+                                Suppressed, Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
@@ -176,6 +176,7 @@ class _Reader:
     snapshot: Snapshot | None
     binary: list[str] = field(default_factory=list)
     fallbacks: dict[str, str] = field(default_factory=dict)
+    unread_directives: list[str] = field(default_factory=list)
 
     def read(self, path: str | None) -> SourceFile | None:
         if path is None or self.snapshot is None or not scannable(path):
@@ -192,9 +193,13 @@ class _Reader:
     def after(self, file: SourceFile | None) -> None:
         if file is not None and file.parsed and file.fallback:
             self.fallbacks[file.path] = file.fallback
+        if suppressions.unread(file):
+            self.unread_directives.append(file.path)
 
     def notes(self) -> list[Note]:
         notes = [Note(NoteKind.PLAIN_TEXT, why, path) for path, why in sorted(self.fallbacks.items())]
+        notes += [Note(NoteKind.PLAIN_TEXT, "read as plain text, where a comment cannot be told from a string: its "
+                       "`cogni: allow` directives suppress nothing", path) for path in self.unread_directives]
         skipped = self.snapshot.skipped if self.snapshot is not None else {}
         notes += [Note(NoteKind.NOT_SCANNED, f"{why}, not followed", path) for path, why in sorted(skipped.items())]
         media = [p for p in self.binary if p.rsplit(".", 1)[-1].lower() in MEDIA]
@@ -212,6 +217,7 @@ class _Suppressions:
 
     known: set[str]
     listed: set[Suppression] = field(default_factory=set)
+    suppressed: list[Suppressed] = field(default_factory=list)
     invalid: list[Suppression] = field(default_factory=list)
     stale: list[Suppression] = field(default_factory=list)
 
@@ -271,7 +277,9 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
                 run.baselined += len(new) - len(kept)
                 new = kept
             run.found.extend(new)
-            sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
+            set_aside = _new_findings(list(covered), list(covered_before), pair)
+            sups.listed.update(covered[v] for v in set_aside)
+            sups.suppressed.extend(Suppressed(v, covered[v]) for v in set_aside)
         sups.judge(pair, head_sups, base_sups, used)
         head_reader.after(head)
     results = [r.result() for r in runs]
@@ -284,7 +292,8 @@ def run(gates: list[ResolvedGate], sides: Sides, *, baseline: Baseline | None = 
     if baseline is not None:
         notes += _stale_baseline(baseline, matched, None if sides.change is None else scope)
     return Report(sides.mode, tuple(_in_spec_order(results, gates)), tuple(notes), fail_on_error,
-                  tuple(sorted(sups.listed, key=lambda s: s.location)), policy)
+                  tuple(sorted(sups.listed, key=lambda s: s.location)), policy,
+                  tuple(sorted(sups.suppressed, key=lambda s: s.violation.sort_key())))
 
 
 def introduced(items: Iterable, counts: Counter, key) -> list:

@@ -157,6 +157,14 @@ class Suppression(Located):
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """A finding a valid suppression set aside: not a violation, but listed with its reason."""
+
+    violation: Violation
+    suppression: Suppression
+
+
+@dataclass(frozen=True)
 class Note:
     """Something the reader must know that is not a violation: a file read as plain text, a policy change."""
 
@@ -203,6 +211,7 @@ class Report:
     fail_on_error: bool = False
     suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
     policy: str = ""  # which spec was enforced, and why
+    suppressed: tuple[Suppressed, ...] = ()  # the findings those suppressions set aside
 
     @property
     def status(self) -> Status:

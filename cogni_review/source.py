@@ -125,6 +125,13 @@ class SourceFile:
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return index + 1, offset - self._line_starts[index] + 1
 
+    def line_span(self, line: int) -> tuple[int, int]:
+        """The offsets where the line starts and where it ends (before its line break)."""
+        starts = self._line_starts
+        start = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.text)
+        return start, len(self.text[start:end].rstrip("\r\n")) + start
+
     def line_text(self, line: int, around: int | None = None) -> str:
         """The line's text; for a very long line (minified code), the window around `around`."""
         starts = self._line_starts
@@ -157,6 +164,19 @@ class SourceFile:
     def in_comment(self, offset: int) -> bool:
         """Inside a comment or a docstring."""
         return self.region_at(offset) is not None
+
+    @property
+    def comments(self) -> tuple[regions.Region, ...] | None:
+        """The file's comments (not its docstrings); None when they cannot be told from its strings:
+        a file read as plain text, by its language or because it did not parse."""
+        if self.language in ("text", "docs") or self.fallback:
+            return None
+        return tuple(r for r in self.regions if r.kind == "comment")
+
+    def comment_at(self, offset: int) -> regions.Region | None:
+        """The comment holding `offset`, if it is in one."""
+        region = self.region_at(offset)
+        return region if region is not None and region.kind == "comment" else None
 
     def region_at(self, offset: int) -> regions.Region | None:
         spans = self.regions

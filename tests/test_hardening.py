@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import subprocess
+import time
 
 import pytest
 from conftest import found
@@ -50,8 +51,8 @@ def check(repo, base="main", head=None, **kw):
         pytest.param("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */\nconst a = "{A1}";\n', id="ts-block"),
         pytest.param("src/a.py", f'A = "{A1}"  # cogni: allow wallet-address-literals -- burn address\n', id="python-hash"),
         pytest.param("src/a.sql", f"-- cogni: allow wallet-address-literals -- burn address\nSELECT '{A1}';\n", id="sql-dashes"),
-        pytest.param("src/a.go", f'a := "{A1}" // cogni: allow wallet-address-literals -- burn address\n', id="plain-text-slashes"),
-        pytest.param("src/a.yaml", f'# cogni: allow wallet-address-literals -- burn address\na: "{A1}"\n', id="plain-text-hash"),
+        pytest.param("src/a.sql", f"SELECT '{A1}'; /* cogni: allow wallet-address-literals -- burn address */\n", id="sql-block"),
+        pytest.param("src/a.tsx", f'const a = <b>{{"{A1}"}}</b>; {{/* cogni: allow wallet-address-literals -- burn address */}}\n', id="jsx"),
     ],
 )
 def test_suppression_with_reason_in_every_comment_syntax(project, path, code) -> None:
@@ -77,6 +78,54 @@ def test_invalid_suppression_suppresses_nothing_and_is_reported(project, comment
     assert found(report) == [("suppressions", "src/a.ts", 1, report.violations[0].token), ("wallet-address-literals", "src/a.ts", 2, A1)]
     assert report.violations[0].message == message
     assert report.status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        pytest.param("src/a.go", f'a := "// cogni: allow wallet-address-literals -- x"; b := "{A1}"\n', id="go-string"),
+        pytest.param("src/a.go", f'a := "{A1}" // cogni: allow wallet-address-literals -- a real comment, unread\n', id="go-comment"),
+        pytest.param("src/a.yaml", f'note: |\n  # cogni: allow wallet-address-literals -- x\n  {A1}\n', id="yaml-block-scalar"),
+        pytest.param("src/App.vue", f"<p>{{{{ '<!-- cogni: allow wallet-address-literals -- x -->' }}}} {A1}</p>\n", id="vue-interpolation"),
+        pytest.param("src/App.svelte", f'<script>const a = "// cogni: allow wallet-address-literals -- x"; const b = "{A1}";</script>\n', id="svelte-string"),
+        pytest.param("src/page.astro", f'---\nconst a = "/* cogni: allow wallet-address-literals -- x */ {A1}";\n---\n', id="astro-string"),
+        pytest.param("src/index.html", f'<a title="<!-- cogni: allow wallet-address-literals -- x -->" href="{A1}">\n', id="html-attribute"),
+        pytest.param("src/broken.py", f'A = "{A1}"  # cogni: allow wallet-address-literals -- x\ndef (:\n', id="python-that-does-not-parse"),
+    ],
+)
+def test_a_directive_where_comments_cannot_be_read_suppresses_nothing_and_is_noted(project, path, code) -> None:
+    """In a file read as plain text a comment cannot be told from a string, so no directive counts."""
+    project.write(path, code)
+    report = audit(project)
+    assert [(v.gate_type, v.token) for v in report.violations] == [("wallet-address-literals", A1)]
+    assert report.suppressions == ()
+    assert ("plain_text", path, "read as plain text, where a comment cannot be told from a string: its "
+            "`cogni: allow` directives suppress nothing") in {(n.kind, n.path, n.message) for n in report.notes}
+
+
+def test_a_block_comment_at_the_start_of_a_line_followed_by_code_covers_only_its_line(project) -> None:
+    project.write("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */ const a = "{A1}";\n'
+                              f'const b = "{A2}";\n')
+    report = audit(project)
+    assert found(report) == [("wallet-address-literals", "src/a.ts", 2, A2)]
+    assert [s.trailing for s in report.suppressions] == [True]
+
+
+def test_an_own_line_comment_covers_itself_and_the_next_line_only(project) -> None:
+    project.write("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */\nconst a = "{A1}";\n'
+                              f'const b = "{A2}";\n')
+    assert found(audit(project)) == [("wallet-address-literals", "src/a.ts", 3, A2)]
+
+
+def test_a_suppression_with_thousands_of_trailing_blanks_is_read_in_linear_time(project) -> None:
+    """`… -- burn` then 5,000 blanks and `.`: the closer regex took 80 s at 4,000 blanks."""
+    project.git("checkout", "-q", "-b", "feature")
+    line = f'const a = "{A1}"; // cogni: allow wallet-address-literals -- burn' + " " * 5000 + ".\n"
+    project.commit("pad", **{"src/a.ts": line * 20})
+    started = time.perf_counter()
+    report = check(project)
+    assert time.perf_counter() - started < 10
+    assert found(report) == [] and {s.reason for s in report.suppressions} == {"burn" + " " * 5000 + "."}
 
 
 def test_a_suppression_in_a_string_is_not_a_suppression(project) -> None:

@@ -6,7 +6,7 @@ The caller prints `render(report)` and appends `render_summary(report)` to $GITH
 
 from __future__ import annotations
 
-from ..model import FAIL, PASS, GateResult, Note, Report, Violation
+from ..model import FAIL, PASS, GateResult, Note, Report, Suppression, Violation
 from . import markdown as md
 from .findings import findings, gate_status, tally, worst_first
 
@@ -19,7 +19,14 @@ def render(report: Report) -> str:
     lines = [violation_command(report, gate, v) for gate, v in worst_first(report)]
     lines += [gate_command(report, gate) for gate in report.gates if needs_command(report, gate)]
     lines += [note_command(note) for note in report.notes]
+    lines += [suppression_command(report, s) for s in report.suppressions]
     return "".join(line + "\n" for line in lines)
+
+
+def suppression_command(report: Report, s: Suppression) -> str:
+    said = "suppression added" if report.mode == "check" else "suppression"
+    where = {"file": s.path, "line": s.line, "col": s.column, "title": f"cogni-review: {said}"}
+    return command("notice", where, f"allow {s.gate or '?'} -- {s.reason or '(no reason)'}")
 
 
 def violation_command(report: Report, gate: GateResult, v: Violation) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import GateResult, Note, Report, Violation
+from ..model import GateResult, Note, Report, Suppression, Violation
 
 VERSION = 1
 
@@ -17,6 +17,7 @@ def render(report: Report) -> str:
         "mode": report.mode,
         "gates": [gate_object(report, gate) for gate in report.gates],
         "notes": [note_object(note) for note in report.notes],
+        "suppressions": [suppression_object(s) for s in report.suppressions],
     }
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
@@ -51,6 +52,10 @@ def violation_object(v: Violation) -> dict[str, Any]:
         "hint": v.hint,
         "fingerprint": v.fingerprint,
     }
+
+
+def suppression_object(s: Suppression) -> dict[str, Any]:
+    return {"path": s.path, "line": s.line, "column": s.column, "gate": s.gate, "reason": s.reason}
 
 
 def note_object(note: Note) -> dict[str, str | None]:

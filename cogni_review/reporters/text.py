@@ -16,9 +16,9 @@ from .findings import findings, fixes, gate_status, plural, tally
 def render(report: Report) -> str:
     lines = [violation_line(gate, v) for gate, v in findings(report)]
     lines += [note_line(note) for note in report.notes]
-    if report.mode == "check":
-        lines += [f"suppression added: {one_line(s.path)}:{s.line}: allow {s.gate or '?'} -- {one_line(s.reason or '(no reason)')}"
-                  for s in report.suppressions]
+    said = "suppression added" if report.mode == "check" else "suppression"
+    lines += [f"{said}: {one_line(s.path)}:{s.line}: allow {s.gate or '?'} -- {one_line(s.reason or '(no reason)')}"
+              for s in report.suppressions]
     for gate in report.gates:
         lines += gate_lines(report, gate)
     lines.append(f"cogni-review: {report.status.upper()} — {tally(report)}")
