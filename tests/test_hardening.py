@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -505,3 +506,47 @@ def test_thousands_of_addresses_on_one_minified_line(project) -> None:
     project.write("src/table.js", "const t=[" + ",".join(f'"{a}"' for a in addresses) + "];/* end */\n")
     report = audit(project)
     assert [v.token for v in report.violations] == addresses
+
+
+# File names --------------------------------------------------------------------------------
+
+ODD_NAMES = ["src/nl\nname.ts", "src/bad\xff.ts", "src/q b/z b .ts", "src/tab\tand\"quote.ts", "src/é ü.ts"]
+
+
+def _odd_repo(project):
+    """A branch adding an address under every kind of name git can hold (written as raw bytes)."""
+    project.git("checkout", "-q", "-b", "feature")
+    for name in ODD_NAMES:
+        raw = name.encode("latin-1") if "\xff" in name else name.encode("utf-8")
+        full = os.path.join(os.fsencode(project.root), raw)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as out:
+            out.write(f'export const to = "{A1}";\n'.encode())
+    project.git("add", "-A")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+@pytest.mark.parametrize("command", ["audit", "check-staged", "check"])
+def test_every_name_git_can_hold_is_judged_and_every_format_prints_it(project, fmt, command) -> None:
+    """Each odd name is judged in audit, check and --staged, and every format writes valid UTF-8
+    even to a strict stdout (a name that is not UTF-8 made github and sarif exit 3)."""
+    _odd_repo(project)
+    argv = {"audit": ["audit"], "check-staged": ["check", "--staged"], "check": ["check", "--base", "main"]}[command]
+    if command == "check":
+        project.git("commit", "-q", "-m", "odd names")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C"}
+    done = subprocess.run([sys.executable, "-m", "cogni_review", *argv, "--format", fmt], cwd=project.root,
+                          capture_output=True, env=env)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    out = done.stdout.decode("utf-8")  # strict: valid UTF-8 or this raises
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+    shown = {"text": ["src/nl\\nname.ts", "src/bad\\xff.ts", "src/q b/z b .ts", "src/é ü.ts"],
+             "json": ["src/nl\\nname.ts", "src/bad\\\\xff.ts", "src/q b/z b .ts", "src/\\u00e9 \\u00fc.ts"],
+             "github": ["src/nl%0Aname.ts", "src/bad\\xff.ts", "src/q b/z b .ts", "src/é ü.ts"],
+             "sarif": ["src/nl%0Aname.ts", "src/bad%FF.ts", "src/q%20b/z%20b%20.ts", "src/%C3%A9%20%C3%BC.ts"]}[fmt]
+    assert [name for name in shown if name not in out] == []
+    report = audit(project) if command == "audit" else (
+        Workspace.open(str(project.root), None).check_staged() if command == "check-staged" else check(project))
+    assert sorted(v.path for v in report.violations) == sorted(
+        n.encode("latin-1").decode("utf-8", "surrogateescape") if "\xff" in n else n for n in ODD_NAMES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..model import FAIL, PASS, GateResult, Note, Report, Suppression, Violation
 from . import markdown as md
-from .findings import findings, gate_status, tally, worst_first
+from .findings import findings, gate_status, printable, tally, worst_first
 
 #: the job summary must stay under 1 MiB; longer violation tables are cut here
 MAX_SUMMARY_ROWS = 500
@@ -20,7 +20,7 @@ def render(report: Report) -> str:
     lines += [gate_command(report, gate) for gate in report.gates if needs_command(report, gate)]
     lines += [note_command(note) for note in report.notes]
     lines += [suppression_command(report, s) for s in report.suppressions]
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
 
 
 def suppression_command(report: Report, s: Suppression) -> str:
@@ -77,7 +77,7 @@ def render_summary(report: Report) -> str:
     lines += [f"{tally(report)} ({report.mode} mode).", ""]
     lines += gates_section(report) + violations_section(report) + suppressions_section(report)
     lines += policy_section(report) + notes_section(report)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return printable("\n".join(lines).rstrip("\n") + "\n")
 
 
 def suppressions_section(report: Report) -> list[str]:

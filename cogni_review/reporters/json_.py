@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..model import GateResult, Note, Report, Suppression, Violation
+from .findings import printable_data
 
 VERSION = 1
 
@@ -19,7 +20,7 @@ def render(report: Report) -> str:
         "notes": [note_object(note) for note in report.notes],
         "suppressions": [suppression_object(s) for s in report.suppressions],
     }
-    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
+    return json.dumps(printable_data(document), indent=2, sort_keys=False, default=str) + "\n"
 
 
 def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..model import FAIL, GateResult, Note, Report, Suppressed, Violation
 from . import markdown as md
-from .findings import fixes, worst_first
+from .findings import fixes, printable_data, worst_first
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "cogniReview/v1"
@@ -34,7 +34,7 @@ def render(report: Report) -> str:
         "results": results,
     }
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2) + "\n"
+    return json.dumps(printable_data(log), indent=2) + "\n"
 
 
 def driver(report: Report, types: list[str]) -> dict[str, Any]:
@@ -93,8 +93,10 @@ def suppressed(s: Suppressed, index: dict[str, int]) -> dict[str, Any]:
 
 
 def location(path: str, region: dict[str, int] | None = None) -> dict[str, Any]:
-    """A repo-relative location; the path is percent-encoded, as a URI reference must be."""
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"}}
+    """A repo-relative location; the path's bytes are percent-encoded, as a URI reference must be
+    (a name that is not UTF-8 keeps its bytes: `%FF`)."""
+    uri = quote(path.encode("utf-8", "surrogateescape"))
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
     if region:
         physical["region"] = region
     return {"physicalLocation": physical}

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..model import GateResult, Note, Report, Violation
-from .findings import findings, fixes, gate_status, plural, tally
+from .findings import findings, fixes, gate_status, plural, printable, tally
 
 
 def render(report: Report) -> str:
@@ -22,7 +22,7 @@ def render(report: Report) -> str:
     for gate in report.gates:
         lines += gate_lines(report, gate)
     lines.append(f"cogni-review: {report.status.upper()} — {tally(report)}")
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
 
 
 def violation_line(gate: GateResult, v: Violation) -> str:
