@@ -15,8 +15,9 @@ from cogni_review.git import Repository, Snapshot
 
 ADDED, MODIFIED, DELETED, RENAMED, COPIED, TYPE_CHANGED = "added", "modified", "deleted", "renamed", "copied", "type-changed"
 #: the change's own `.gitattributes` must not shrink what is measured or shown (`* -diff`,
-#: textconv filters): every file is diffed as text, as itself
-TEXT_DIFF = ("-M", "--text", "--no-textconv", "--no-color", "--no-ext-diff")
+#: textconv filters): every file is diffed as text, as itself, with the `a/` and `b/` prefixes
+#: the names are read with, whatever `diff.noprefix` or `diff.mnemonicPrefix` say
+TEXT_DIFF = ("-M", "--text", "--no-textconv", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 _STATUS = {"A": ADDED, "M": MODIFIED, "D": DELETED, "R": RENAMED, "C": COPIED, "T": TYPE_CHANGED}
 
 

@@ -6,6 +6,10 @@ index. Reads are by path and return bytes; symlinks and submodules are never fol
 git is run directly (and one `git cat-file --batch` process serves every blob of a run): a
 pre-commit hook has well under a second, and a git wrapper library's import alone would
 cost a fifth of it.
+
+Every command sees the history as committed: replace refs (`git replace`) and grafts
+(`.git/info/grafts`, `GIT_GRAFT_FILE`) are switched off, so neither can swap the base's tree or
+spec, nor move the merge base, behind the gate's back.
 """
 
 from __future__ import annotations
@@ -36,11 +40,17 @@ class Snapshot(Protocol):
     def read(self, path: str) -> bytes | None: ...
 
 
+def environment() -> dict[str, str]:
+    """The environment every git command runs in: replace refs and grafts off."""
+    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+
+
 def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
     """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
     try:
         done = subprocess.run(
             ["git", "-c", "core.quotepath=false", *args], cwd=cwd, capture_output=True, check=False,
+            env=environment(),
         )
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
@@ -151,7 +161,7 @@ class _CatFile:
     def __init__(self, root: Path) -> None:
         self.process = subprocess.Popen(
             ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=environment(),
         )
 
     def read(self, sha: str) -> bytes:

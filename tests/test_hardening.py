@@ -550,3 +550,48 @@ def test_every_name_git_can_hold_is_judged_and_every_format_prints_it(project, f
         Workspace.open(str(project.root), None).check_staged() if command == "check-staged" else check(project))
     assert sorted(v.path for v in report.violations) == sorted(
         n.encode("latin-1").decode("utf-8", "surrogateescape") if "\xff" in n else n for n in ODD_NAMES)
+
+
+# What the base is ----------------------------------------------------------------------------
+
+def _feature_with_an_address(project) -> str:
+    project.git("checkout", "-q", "-b", "feature")
+    return project.commit("pay", **{"src/pay.ts": f'export const to = "{A1}";\n'})
+
+
+def test_a_replaced_base_spec_does_not_change_the_policy(project) -> None:
+    _feature_with_an_address(project)
+    spec_blob = project.git("rev-parse", "main:.cogni/repo-spec.yaml").strip()
+    permissive = project.write("permissive.yaml", SPEC + "  - type: wallet-address-literals\n    enabled: false\n")
+    project.git("replace", spec_blob, project.git("hash-object", "-w", str(permissive)).strip())
+    assert project.git("show", "main:.cogni/repo-spec.yaml").endswith("enabled: false\n")  # git itself is fooled
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_a_replaced_head_commit_does_not_change_what_is_diffed(project) -> None:
+    head = _feature_with_an_address(project)
+    project.git("replace", head, project.git("rev-parse", "main").strip())
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_grafts_do_not_move_the_merge_base(project) -> None:
+    head = _feature_with_an_address(project)
+    project.git("checkout", "-q", "main")
+    main = project.commit("later work", **{"src/other.ts": "export const o = 1;\n"})
+    grafts = project.root / ".git" / "info" / "grafts"
+    grafts.parent.mkdir(exist_ok=True)
+    grafts.write_text(f"{main} {head}\n")  # main now claims the feature as its parent
+    project.git("checkout", "-q", "feature")
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_diff_noprefix_in_the_repository_config_does_not_lose_added_lines(project) -> None:
+    _feature_with_an_address(project)
+    project.git("config", "diff.noprefix", "true")
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+    from cogni_review import diff
+    from cogni_review.git import Repository
+
+    repo = Repository.open(project.root)
+    files = diff.between(repo, "main", "feature", repo.revision("main"), repo.revision("feature")).files
+    assert [(f.path, sorted(f.added_lines)) for f in files] == [("src/pay.ts", [1])]
