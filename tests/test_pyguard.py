@@ -128,3 +128,11 @@ def test_a_huge_python_file_in_a_change_takes_time_and_memory_bounded_by_its_siz
     code, out, seconds, peak = _run(repo, "check", "--base", "main")
     assert code == 1 and A1 in out
     assert seconds < 30 and peak < 1024, (seconds, peak)
+
+
+def test_the_readme_states_the_limits_in_force() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert (f"more than {pyguard.MAX_TOKENS:,} tokens or {pyguard.MAX_CHARS:,} characters, or nesting past "
+            f"CPython's own limit of {pyguard.MAX_DEPTH}") in " ".join(readme.split())
