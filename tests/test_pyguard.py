@@ -4,13 +4,8 @@ and named in a note."""
 
 from __future__ import annotations
 
-import os
-import resource
-import subprocess
-import sys
-import time
-
 import pytest
+from conftest import run_child
 
 from cogni_review import pyguard, pytree
 from cogni_review.regions import ParseFailure
@@ -90,17 +85,6 @@ def _commit_attacks(repo) -> None:
     repo.git("add", "-A")
 
 
-def _run(repo, *argv: str) -> tuple[int, str, float, int]:
-    """The CLI in a child process: exit code (negative for a signal), output, seconds, peak MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cogni_review", *argv, "--format", "json"], cwd=repo.root,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-    seconds = time.perf_counter() - started
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) // 1024
-    return done.returncode, done.stdout, seconds, peak
-
-
 @pytest.mark.parametrize("command", [("audit",), ("check", "--staged"), ("check", "--base", "main")])
 def test_no_python_file_takes_the_process_down_and_each_is_judged_as_text(repo, command) -> None:
     import json
@@ -108,7 +92,7 @@ def test_no_python_file_takes_the_process_down_and_each_is_judged_as_text(repo, 
     _commit_attacks(repo)
     if "--base" in command:
         repo.git("commit", "-q", "-m", "attacks")
-    code, out, _, _ = _run(repo, *command)
+    code, out, _, _, _ = run_child(repo.root, *command)
     assert code == 1, out
     report = json.loads(out)
     (wallet,) = [g for g in report["gates"] if g["type"] == "wallet-address-literals"]
@@ -125,7 +109,7 @@ def test_a_huge_python_file_in_a_change_takes_time_and_memory_bounded_by_its_siz
                            "src/big.py": body})
     repo.git("checkout", "-q", "-b", "feature")
     repo.commit("grow", **{"src/big.py": body + PLANTED})
-    code, out, seconds, peak = _run(repo, "check", "--base", "main")
+    code, out, _, seconds, peak = run_child(repo.root, "check", "--base", "main", limit=120)
     assert code == 1 and A1 in out
     assert seconds < 30 and peak < 1024, (seconds, peak)
 
