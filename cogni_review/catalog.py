@@ -173,7 +173,12 @@ def _resolve_scope(scoped: ScopedSpec, plugins: dict[str, PluginFile]) -> list[R
     for file in plugins.values():
         if file.type not in listed and file.activates(own):
             plugin = file.plugin
-            options = plugin.options.model_validate({}, context={"spec": scoped.effective})
+            try:
+                options = plugin.options.model_validate({}, context={"spec": scoped.effective})
+            except ValidationError as e:  # options derived from what the spec declares
+                problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in e.errors())
+                raise ConfigError(f"{scoped.loaded.document.where(())}: {plugin.type}, turned on by what the "
+                                  f"spec declares, cannot take the options derived from it ({problems})") from None
             gates.append(_scoped(scoped, ResolvedGate(plugin.type, plugin.type, plugin, options, implicit=True)))
     return [g for g in gates if g is not None]
 

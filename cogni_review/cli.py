@@ -168,8 +168,10 @@ def run_audit(args: argparse.Namespace) -> int:
     workspace = Workspace.open(args.repo, args.spec)
     report = workspace.audit(args.rev)
     if args.list_suppressions:
+        from cogni_review.reporters.findings import printable
+
         for s in report.suppressions:
-            print(f"{s.path}:{s.line}:{s.location.column}: allow {s.gate or '?'} -- {s.reason or '(no reason)'}")
+            print(printable(f"{s.path}:{s.line}:{s.location.column}: allow {s.gate or '?'} -- {s.reason or '(no reason)'}"))
         print(f"{len(report.suppressions)} suppression(s)")
         return 0
     return emit(report, args)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cogni_review import yamlsource
+from cogni_review import globs, yamlsource
 from cogni_review.errors import ConfigError
 from cogni_review.yamlsource import Document
 
@@ -67,14 +67,25 @@ class GateEntry(BaseModel):
         return dict(self.with_ or {})
 
 
+def _env_name(value: str | None) -> str | None:
+    """An env var name the provider-key gate governs: neither blank nor with white space around it."""
+    if value is not None and (not value.strip() or value != value.strip()):
+        raise ValueError(f"{value!r} is not an env var name: it is blank or has white space around it")
+    return value
+
+
 class Provider(Lenient):
     api_host: str | None = None
     api_key_env: str | None = None
+
+    _key = field_validator("api_key_env")(lambda cls, value: _env_name(value))
 
 
 class LlmProxy(Lenient):
     host_env: str | None = None
     master_key_env: str | None = None
+
+    _key = field_validator("master_key_env")(lambda cls, value: _env_name(value))
 
 
 class Review(Lenient):
@@ -100,6 +111,8 @@ class Spec(Lenient):
     review: Review | None = None
     governance_change: Literal["warn", "fail"] = "warn"
     governance_paths: tuple[str, ...] = ()
+
+    _governance_globs = field_validator("governance_paths")(lambda cls, patterns: globs.validate(patterns))
 
     @field_validator("schema_version", mode="before")
     @classmethod
@@ -296,7 +309,8 @@ def _message(problem: dict, unknown: str) -> str:
         return f"unknown key ({unknown})"
     if problem["type"] == "missing":
         return "required key is missing"
-    return f"{problem['msg']} (got {problem.get('input')!r})"
+    got = repr(problem.get("input"))
+    return f"{problem['msg']} (got {got if len(got) <= 200 else got[:200] + '…'})"
 
 
 def _check_gate_ids(spec: Spec, document: Document) -> None:

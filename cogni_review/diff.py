@@ -18,7 +18,8 @@ from cogni_review.git import Repository, Snapshot
 
 ADDED, MODIFIED, DELETED, RENAMED, COPIED, TYPE_CHANGED = "added", "modified", "deleted", "renamed", "copied", "type-changed"
 #: the change's own `.gitattributes` must not shrink what is measured or shown (`* -diff`,
-#: textconv filters): every file is diffed as text, as itself
+#: textconv filters): every file is diffed as text, as itself, with the `a/` and `b/` prefixes
+#: the names are read with, whatever `diff.noprefix` or `diff.mnemonicPrefix` say;
 #: renames are found in any restructuring up to RENAME_LIMIT files on a side (git's default, a
 #: few hundred to a thousand, reported a large one as deletions and additions, and old findings
 #: as new); past it git gives up on moved-and-edited files, and the change says so

@@ -31,7 +31,7 @@ from cogni_review.git import Snapshot
 from cogni_review.layout import Layout, is_code
 from cogni_review.globs import matches_any
 from cogni_review.model import (FAIL, PASS, ContentKey, GateResult, Location, NeutralReason, Note, NoteKind,
-                                Report, Suppression, Violation)
+                                Report, Suppressed, Suppression, Violation)
 from cogni_review.regions import language_of
 from cogni_review.source import SourceFile
 
@@ -227,6 +227,7 @@ class _Reader:
     policy_folders: frozenset[str] = frozenset({""})
     binary: list[str] = field(default_factory=list)
     fallbacks: dict[str, str] = field(default_factory=dict)
+    unread_directives: list[str] = field(default_factory=list)
 
     def read(self, path: str | None) -> SourceFile | None:
         if path is None or self.snapshot is None or not scannable(path, self.policy_folders):
@@ -243,9 +244,13 @@ class _Reader:
     def after(self, file: SourceFile | None) -> None:
         if file is not None and file.parsed and file.fallback:
             self.fallbacks[file.path] = file.fallback
+        if suppressions.unread(file):
+            self.unread_directives.append(file.path)
 
     def notes(self) -> list[Note]:
         notes = [Note(NoteKind.PLAIN_TEXT, why, path) for path, why in sorted(self.fallbacks.items())]
+        notes += [Note(NoteKind.PLAIN_TEXT, "read as plain text, where a comment cannot be told from a string: its "
+                       "`cogni: allow` directives suppress nothing", path) for path in self.unread_directives]
         skipped = self.snapshot.skipped if self.snapshot is not None else {}
         notes += [Note(NoteKind.NOT_SCANNED, f"{why}, not followed", path) for path, why in sorted(skipped.items())]
         media = [p for p in self.binary if p.rsplit(".", 1)[-1].lower() in MEDIA]
@@ -263,6 +268,7 @@ class _Suppressions:
 
     known: set[str]
     listed: set[Suppression] = field(default_factory=set)
+    suppressed: list[Suppressed] = field(default_factory=list)
     invalid: list[Suppression] = field(default_factory=list)
     stale: list[Suppression] = field(default_factory=list)
 
@@ -338,7 +344,9 @@ class _Judging:
             run.found.extend(new)
             if self.collect_removed:
                 self.removed.extend(_gone(after, before, pair))
-            self.sups.listed.update(covered[v] for v in _new_findings(list(covered), list(covered_before), pair))
+            set_aside = _new_findings(list(covered), list(covered_before), pair)
+            self.sups.listed.update(covered[v] for v in set_aside)
+            self.sups.suppressed.extend(Suppressed(v, covered[v]) for v in set_aside)
         self.sups.judge(pair, head_sups, base_sups, used)
         self.head.after(head)
 
@@ -346,6 +354,7 @@ class _Judging:
         """What a worker process sends back (everything it found, and nothing it was handed)."""
         runs = [{name: getattr(r, name) for name in _GateRun.TALLIES} for r in self.runs]
         return {"runs": runs, "listed": self.sups.listed, "invalid": self.sups.invalid, "stale": self.sups.stale,
+                "suppressed": self.sups.suppressed,
                 "binary": self.head.binary, "fallbacks": self.head.fallbacks, "skipped": self.head.snapshot.skipped,
                 "matched": self.matched, "scope": self.scope, "removed": self.removed, "unselected": self.unselected}
 
@@ -355,6 +364,7 @@ class _Judging:
         self.sups.listed |= part["listed"]
         self.sups.invalid += part["invalid"]
         self.sups.stale += part["stale"]
+        self.sups.suppressed += part["suppressed"]
         self.head.binary += part["binary"]
         self.head.fallbacks.update(part["fallbacks"])
         self.head.snapshot.skipped.update(part["skipped"])
@@ -419,8 +429,9 @@ def _report(gates: list[ResolvedGate], sides: Sides, state: _Judging, baseline: 
             notes.append(Note(NoteKind.BASELINE, f"the baseline accepted {accepted_now} existing finding(s); "
                               "they are not reported", BASELINE_PATH))
         notes += _stale_baseline(baseline, state.matched, None if sides.change is None else state.scope)
-    return Report(sides.mode, tuple(_in_spec_order(results, gates)), tuple(notes), fail_on_error,
-                  tuple(sorted(sups.listed, key=lambda s: s.location)), policy)
+    return Report(sides.mode, tuple(_in_spec_order(results, gates)), notes=tuple(notes), fail_on_error=fail_on_error,
+                  suppressions=tuple(sorted(sups.listed, key=lambda s: s.location)), policy=policy,
+                  suppressed=tuple(sorted(sups.suppressed, key=lambda s: s.violation.sort_key())))
 
 
 def introduced(items: Iterable, counts: Counter, key) -> list:

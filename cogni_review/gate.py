@@ -87,7 +87,7 @@ TEST_PATHS = (
     "**/jest.config.*",
     "**/playwright.config.*",
 )
-DOC_PATHS = ("**/docs/**", "*.md", "*.rst")
+DOC_PATHS = ("**/docs/**", "*.md", "*.rst")  # not *.mdx: MDX pages are code
 #: deployment config, which supplies keys to the code rather than reading them
 DEPLOY_PATHS = (
     "**/.env",

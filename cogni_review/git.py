@@ -6,6 +6,10 @@ index. Reads are by path and return bytes; symlinks and submodules are never fol
 git is run directly (and one `git cat-file --batch` process serves every blob of a run): a
 pre-commit hook has well under a second, and a git wrapper library's import alone would
 cost a fifth of it.
+
+Every command sees the history as committed: replace refs (`git replace`) and grafts
+(`.git/info/grafts`, `GIT_GRAFT_FILE`) are switched off, so neither can swap the base's tree or
+spec, nor move the merge base, behind the gate's back.
 """
 
 from __future__ import annotations
@@ -41,10 +45,16 @@ class Snapshot(Protocol):
         """git's object id of the file, when the snapshot knows it (a revision, the index)."""
 
 
+def environment() -> dict[str, str]:
+    """The environment every git command runs in: replace refs and grafts off."""
+    return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+
+
 def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
     """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
     try:
-        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=cwd, capture_output=True, check=False)
+        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=cwd, capture_output=True, check=False,
+                              env=environment())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     if done.returncode != 0:
@@ -79,7 +89,8 @@ class Repository:
 
     def run_with_warnings(self, *args: str) -> tuple[str, str]:
         """(stdout, stderr) of `git args...`: for a command whose warnings matter."""
-        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=self.root, capture_output=True, check=False)
+        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=self.root, capture_output=True, check=False,
+                              env=environment())
         errors = done.stderr.decode("utf-8", errors="replace")
         if done.returncode != 0:
             raise GitError(f"git {' '.join(args)} failed: {errors.strip() or f'exit {done.returncode}'}")
@@ -108,7 +119,7 @@ class Repository:
         GitError with git's own words if it fails."""
         try:
             process = subprocess.Popen(["git", *GIT_OPTIONS, *args], cwd=self.root, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE)
+                                       stderr=subprocess.PIPE, env=environment())
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
         with process:
@@ -191,7 +202,7 @@ class _CatFile:
         self.owner = os.getpid()
         self.process = subprocess.Popen(
             ["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=environment(),
         )
 
     def read(self, sha: str) -> bytes:

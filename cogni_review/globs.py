@@ -1,16 +1,33 @@
 """Gitignore-style path globs, relative to the repository root.
 
-`*` and `?` stay within one path segment, `**/` matches zero or more directories, a trailing
-`/**` everything below, `[abc]` a character class, `{a,b}` alternatives. A pattern without a
-slash matches a name at any depth (`*.test.ts`); a pattern matching a directory matches every
-file below it. In a list, a later `!pattern` takes back what earlier ones matched.
+`*` and `?` stay within one path segment, `**` (only ever a whole segment) matches zero or more
+directories (a trailing `/**`, everything below), `[abc]` a character class, `{a,b}` alternatives,
+`\\x` a literal `x`. A pattern without a slash matches a name at any depth (`*.test.ts`). A pattern
+with a wildcard matches files: it matches a directory, and so every file below it, only when
+written as one, ending in `/` or `/**` (`src/*/`, `docs/**`), so `*.test.ts` never takes in a
+folder named `evil.test.ts/`. A pattern with no wildcard and no extension names a file or a folder:
+`docs` and `.cogni` match themselves and everything below them, as in .gitignore; a name with an
+extension (`src/env.ts`) is a file only. In a list, a later `!pattern` takes back what earlier ones
+matched.
+
+Matching takes time linear in the path, whatever the pattern: each wildcard commits to the
+leftmost place where what follows it fits (as Python's fnmatch does), so no pattern can make the
+regex engine backtrack without end. A pattern is checked when the spec is read (`validate`): at
+most `MAX_LENGTH` characters, braces nested at most `MAX_BRACE_DEPTH` deep and expanding to at
+most `MAX_ALTERNATIVES` alternatives, and every character class valid.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+MAX_LENGTH = 1000
+MAX_BRACE_DEPTH = 8
+MAX_ALTERNATIVES = 64
+_DOUBLE = None  # a `**` segment: zero or more whole segments
 
 
 @dataclass(frozen=True)
@@ -33,14 +50,14 @@ def _compiled(patterns: tuple[str, ...]):
     if not any(p.startswith("!") for p in patterns):
         if not patterns:
             return lambda path: False
-        one = re.compile("|".join(f"(?:{translate(p)})" for p in patterns), re.DOTALL)
-        return lambda path: one.match(path) is not None
-    rules = [(p.startswith("!"), re.compile(translate(p.lstrip("!")), re.DOTALL)) for p in patterns]
+        one = re.compile("|".join(_regex(p, f"g{i}_") for i, p in enumerate(patterns)), re.DOTALL)
+        return lambda path: one.match(path + "/") is not None
+    rules = [(p.startswith("!"), re.compile(_regex(p.lstrip("!"), "g"), re.DOTALL)) for p in patterns]
 
     def decide(path: str) -> bool:
-        verdict = False
+        verdict, probe = False, path + "/"
         for negated, rx in rules:
-            if rx.match(path):
+            if rx.match(probe):
                 verdict = not negated
         return verdict
 
@@ -48,12 +65,13 @@ def _compiled(patterns: tuple[str, ...]):
 
 
 def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The patterns, if each compiles; a ValueError naming the first that does not."""
+    """The patterns, if each is a glob this module can match; a ValueError naming the first that is not."""
     for pattern in patterns:
         try:
-            re.compile(translate(pattern.lstrip("!")))
-        except re.error as e:
-            raise ValueError(f"bad glob {pattern!r}: {e}") from None
+            re.compile(_regex(pattern.lstrip("!"), "g"))
+        except (re.error, ValueError) as e:
+            shown = pattern if len(pattern) <= 80 else pattern[:60] + "…"
+            raise ValueError(f"bad glob {shown!r}: {getattr(e, 'msg', e)}") from None
     return tuple(patterns)
 
 
@@ -75,84 +93,191 @@ def rebase(pattern: str, folder: str) -> str:
     return ("!" if negated else "") + rebased
 
 
-def translate(pattern: str) -> str:
-    """The regular expression (anchored at both ends) for one glob."""
+@lru_cache(maxsize=1024)
+def _regex(pattern: str, group: str) -> str:
+    """The regular expression for one glob, matched against a path with a `/` appended (so every
+    segment ends in one), anchored at both ends; named groups start with `group`."""
     pattern = pattern.strip()
+    if not pattern.strip("/"):
+        raise ValueError("an empty glob matches nothing")
+    if len(pattern) > MAX_LENGTH:
+        raise ValueError(f"{len(pattern)} characters long; the limit is {MAX_LENGTH}")
     anywhere = "/" not in pattern.rstrip("/")
-    pattern = pattern.strip("/")
-    body = _translate_body(pattern)
-    prefix = "(?:.*/)?" if anywhere else ""
-    return f"{prefix}{body}(?:/.*)?\\Z"
+    directory = pattern.endswith("/")
+    names = itertools.count()
+    alternatives = []
+    if not directory and _literal(pattern):
+        # `docs` and `.cogni` take in everything below them, so a spec's bare folder is judged.
+        alternatives.append(_regex(pattern.rstrip("/") + "/", f"{group}d"))
+    for alternative in _expand(pattern.strip("/")):
+        segments = [_DOUBLE if s == "**" else s for s in alternative.split("/")]
+        if any(s is not _DOUBLE and "**" in s.replace("\\*", "") for s in segments):
+            raise ValueError("`**` matches directories only as a whole path segment: write `src/**/*.ts`, "
+                             "or `*` for any name")
+        if anywhere:
+            segments.insert(0, _DOUBLE)
+        if directory and segments[-1] is not _DOUBLE:
+            segments.append(_DOUBLE)
+        alternatives.append(_path_regex(segments, lambda: f"{group}{next(names)}"))
+    return "|".join(f"(?:{a})" for a in alternatives)
 
 
-def _translate_body(pattern: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            i = _char_class(pattern, i, out)
-        elif c == "{":
-            i = _alternatives(pattern, i, out)
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
+def _literal(pattern: str) -> bool:
+    """Whether the pattern names a folder as well as a file: no wildcard, class or brace, and a
+    last name without an extension (`docs`, `.cogni`, `infra/k8s`; not `src/env.ts`, which a
+    folder named so must never stand in for)."""
+    plain = re.sub(r"\\.", "_", pattern)
+    return not re.search(r"[*?\[{]", plain) and "." not in plain.rsplit("/", 1)[-1][1:]
+
+
+def _path_regex(segments: list, name) -> str:
+    """Leading fixed segments, then each `**` with the fixed run after it: a run followed by
+    another `**` is matched at the leftmost place it fits and kept there (any later place would
+    leave less room for the rest); the last run must end the path; a trailing `**` takes the rest."""
+    runs: list[list[str]] = [[]]
+    for segment in segments:
+        if segment is _DOUBLE:
+            if runs[-1] or len(runs) == 1:
+                runs.append([])
         else:
-            out.append(re.escape(c))
-            i += 1
+            runs[-1].append(segment)
+    out = ["".join(_segment_regex(s, name) for s in runs[0])]
+    for index, run in enumerate(runs[1:], 1):
+        body = "".join(_segment_regex(s, name) for s in run)
+        if not run:
+            out.append(r".+")  # a trailing `**`: one or more segments, whatever they are
+        elif index < len(runs) - 1:
+            group = name()
+            out.append(f"(?=(?P<{group}>(?:[^/]*/)*?{body}))(?P={group})")
+        else:
+            out.append(f"(?:[^/]*/)*{body}")
+    return "".join(out) + r"\Z"
+
+
+def _segment_regex(segment: str, name) -> str:
+    """One segment and the `/` after it. Between `*`s are fixed-width pieces: each piece but the
+    last is committed at its leftmost fit; the last ends the segment."""
+    pieces = _pieces(segment)
+    if len(pieces) == 1:
+        return pieces[0] + "/"
+    out = [pieces[0]]
+    for piece in pieces[1:-1]:
+        group = name()
+        out.append(f"(?=(?P<{group}>[^/]*?{piece}))(?P={group})")
+    out.append(f"[^/]*{pieces[-1]}/")
     return "".join(out)
 
 
-def _char_class(pattern: str, i: int, out: list[str]) -> int:
-    end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "^") else i + 1)
-    if end < 0:
-        out.append(re.escape("["))
-        return i + 1
-    inner = pattern[i + 1 : end]
+def _pieces(segment: str) -> list[str]:
+    """The regex of each fixed-width piece of a segment, split at its `*`s."""
+    pieces, current, i, n = [], [], 0, len(segment)
+    while i < n:
+        c = segment[i]
+        if c == "*":
+            pieces.append("".join(current))
+            current = []
+            i += 1
+            continue
+        if c == "?":
+            current.append("[^/]")
+        elif c == "[" and (end := _class_end(segment, i)) > 0:
+            current.append(_char_class(segment[i + 1 : end]))
+            i = end
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            current.append(re.escape(segment[i]))
+        else:
+            current.append(re.escape(c))
+        i += 1
+    pieces.append("".join(current))
+    return pieces
+
+
+def _class_end(text: str, i: int) -> int:
+    """The index of the `]` closing the class opened at `i`, or -1 when there is none."""
+    j = i + 1
+    if j < len(text) and text[j] in "!^":
+        j += 1
+    if j < len(text) and text[j] == "]":
+        j += 1
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == "]":
+            return j
+        j += 1
+    return -1
+
+
+def _char_class(inner: str) -> str:
+    """A glob class's inside as a regex class that never matches `/`: ranges kept, anything else literal."""
     negate = inner[:1] in ("!", "^")
     inner = inner[1:] if negate else inner
-    escaped = inner.replace("\\", "\\\\").replace("^", "\\^")
-    out.append(f"[^/{escaped}]" if negate else f"[{escaped}]")
-    return end + 1
+    body, i = [], 0
+    while i < len(inner):
+        if inner[i] == "\\" and i + 1 < len(inner):
+            i += 1
+        body.append("-" if inner[i] == "-" else re.escape(inner[i]))
+        i += 1
+    escaped = "".join(body)
+    return f"[^/{escaped}]" if negate else f"(?!/)[{escaped}]"
 
 
-def _alternatives(pattern: str, i: int, out: list[str]) -> int:
-    depth, j = 0, i
-    while j < len(pattern):
-        if pattern[j] == "{":
+def _expand(pattern: str) -> list[str]:
+    """Every alternative of the pattern's braces; a ValueError past the limits."""
+    depth = deepest = 0
+    for kind, _ in _braces(pattern):
+        if kind == "{":
             depth += 1
-        elif pattern[j] == "}":
+            deepest = max(deepest, depth)
+        elif kind == "}" and depth:
+            depth -= 1
+    if deepest > MAX_BRACE_DEPTH:
+        raise ValueError(f"braces nested {deepest} deep; the limit is {MAX_BRACE_DEPTH}")
+    return _alternatives(pattern)
+
+
+def _alternatives(text: str) -> list[str]:
+    """The expansions of `text`'s brace groups, left to right (recursion only into a group, so
+    no deeper than the braces nest)."""
+    results, last = [""], 0
+    for start, cuts, end in _groups(text):
+        options = [o for a, b in zip((start, *cuts), (*cuts, end)) for o in _alternatives(text[a + 1 : b])]
+        results = [r + text[last:start] + o for r in results for o in options[: MAX_ALTERNATIVES + 1]]
+        if len(results) > MAX_ALTERNATIVES or len(options) > MAX_ALTERNATIVES:
+            raise ValueError(f"braces expand to more than {MAX_ALTERNATIVES} alternatives")
+        last = end + 1
+    return [r + text[last:] for r in results]
+
+
+def _groups(text: str):
+    """(index of `{`, indexes of its own commas, index of its `}`) of each balanced top-level group."""
+    depth, start, cuts = 0, 0, []
+    for kind, i in _braces(text):
+        if kind == "{":
+            if depth == 0:
+                start, cuts = i, []
+            depth += 1
+        elif kind == "}" and depth:
             depth -= 1
             if depth == 0:
-                break
-        j += 1
-    if j >= len(pattern):
-        out.append(re.escape("{"))
-        return i + 1
-    parts = _split_top_level(pattern[i + 1 : j])
-    out.append("(?:" + "|".join(_translate_body(p) for p in parts) + ")")
-    return j + 1
+                yield start, cuts, i
+        elif kind == "," and depth == 1:
+            cuts.append(i)
 
 
-def _split_top_level(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for k, c in enumerate(text):
-        depth += c == "{"
-        depth -= c == "}"
-        if c == "," and depth == 0:
-            parts.append(text[start:k])
-            start = k + 1
-    parts.append(text[start:])
-    return parts
+def _braces(text: str):
+    """(character, index) of each `{`, `,` and `}` that is not escaped or inside a class."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[" and (end := _class_end(text, i)) > 0:
+            i = end + 1
+            continue
+        if c in "{,}":
+            yield c, i
+        i += 1

@@ -7,7 +7,7 @@ about (`NoteKind`) are enums whose values are what every output format prints, i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -185,6 +185,14 @@ class Suppression(Located):
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """A finding a valid suppression set aside: not a violation, but listed with its reason."""
+
+    violation: Violation
+    suppression: Suppression
+
+
+@dataclass(frozen=True)
 class Note:
     """Something the reader must know that is not a violation: a file read as plain text, a policy change."""
 
@@ -233,11 +241,13 @@ class GateResult:
 class Report:
     mode: str  # audit | check
     gates: tuple[GateResult, ...]
+    _: KW_ONLY  # the rest by name: a field added later can never take another's place
     notes: tuple[Note, ...] = ()
     fail_on_error: bool = False
     suppressions: tuple[Suppression, ...] = ()  # check: those the change adds; audit: all
     policy: str = ""  # which spec was enforced, and why
     vote_url: str = ""  # a failing check of a DAO's repository: where to propose a vote to merge anyway
+    suppressed: tuple[Suppressed, ...] = ()  # the findings those suppressions set aside
 
     @property
     def status(self) -> Status:

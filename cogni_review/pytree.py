@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+from cogni_review import pyguard
 from cogni_review.regions import ParseFailure
 
 _BOM = "\ufeff"
 _SPACE = re.compile(r"(?:[ \t\f]|\\(?:\r\n?|\n))*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+PARSE_STACK = 256 * 1024 * 1024  # address space, only touched as deep as the parse goes
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,18 +47,48 @@ class Tree:
 
 
 def parse(text: str) -> Tree:
-    """The module, or ParseFailure saying why libcst cannot parse it."""
+    """The module, or ParseFailure saying why libcst cannot, or must not, parse it (see `pyguard`)."""
     import libcst
 
     skipped = 1 if text.startswith(_BOM) else 0  # libcst drops a BOM from what it generates
     text = _SURROGATE.sub("\ufffd", text)  # undecodable bytes; libcst cannot encode them
+    pyguard.check(text[skipped:])
     try:
-        module = libcst.parse_module(text[skipped:])
+        module = _native(libcst.parse_module, text[skipped:])
     except libcst.ParserSyntaxError as e:
         raise ParseFailure(f"python syntax error near line {e.editor_line}: {e.message}") from None
     except RecursionError:
         raise ParseFailure("nested too deeply to parse") from None
     return Tree(module, text, skipped)
+
+
+def _native(parse: Callable[[str], Any], text: str) -> Any:
+    """`parse(text)` on a thread with a large stack: a margin, beyond what `pyguard` lets through,
+    for native code that recurses (where threads cannot be made so, on the caller's thread)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, parse(text)))
+        except BaseException as e:  # handed to the caller's thread, raised there
+            outcome.append((False, e))
+
+    try:
+        previous = threading.stack_size(PARSE_STACK)
+    except (ValueError, RuntimeError):
+        return parse(text)
+    try:
+        worker = threading.Thread(target=run, name="cogni-review-parse", daemon=True)
+        worker.start()
+    except RuntimeError:
+        return parse(text)
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value
 
 
 def walk(tree: Tree, wanted: set[int] = frozenset()) -> Any:

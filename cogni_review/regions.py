@@ -245,59 +245,124 @@ def _char_spans(data: bytes, spans: Iterable[tuple[int, int]]) -> list[tuple[int
 
 # SQL ---------------------------------------------------------------------------------------
 #
-# PostgreSQL's lexical rules: `--` to the end of the line and nestable `/* */` are comments;
-# strings ('' escapes, backslash escapes after E), quoted identifiers and dollar quotes are
-# skipped whole so that `--` inside them stays code.
+# A `.sql` file may be run by any of the common dialects, and they disagree about what is a comment:
+# PostgreSQL nests `/* */` and SQLite does not (`/* /* */ UPDATE …; -- */` runs the UPDATE in
+# SQLite); MySQL needs white space after `--` (`--1` is minus minus one), reads `#` as a comment and
+# runs the inside of `/*! … */`; PostgreSQL's `$tag$` quotes, MySQL's backslash escapes and
+# SQLite's `[identifiers]` change where a string ends. Each dialect is read on its own, and a
+# region is a comment only where every one of them agrees; anything any dialect would execute is
+# code. A string or comment left open runs to the end of the file, as the dialect reads it.
 
-_SQL_START = re.compile(  # the look-ahead lets the search skip other characters quickly
-    r"(?=[-/$Ee'\"])(?:(?P<line_comment>--)|(?P<block_comment>/\*)|(?P<string>')|(?P<identifier>\")"
-    r"|(?P<dollar>(?<![\w$])\$(?:[^\W\d]\w*)?\$)|(?P<escaped>(?<![\w$])[Ee]'))"
+
+@dataclass(frozen=True)
+class SqlDialect:
+    name: str
+    nested_comments: bool = False  # `/* /* */ */` is one comment
+    dash_needs_space: bool = False  # `--` is a comment only before white space or a control character
+    hash_comments: bool = False  # `#` to the end of the line
+    executable_comments: bool = False  # `/*! … */` and `/*+ … */` are code
+    dollar_quotes: bool = False  # `$$ … $$`, `$tag$ … $tag$`
+    escape_strings: bool = False  # `E'…'` takes backslash escapes
+    backslash_quotes: bool = False  # `'…'` and `"…"` take backslash escapes
+    quotes: str = "'\""  # what opens a string or a quoted identifier (`[` for SQLite's `[name]`)
+
+
+SQL_DIALECTS = (
+    SqlDialect("postgresql", nested_comments=True, dollar_quotes=True, escape_strings=True),
+    SqlDialect("sqlite", quotes="'\"`["),
+    SqlDialect("mysql", dash_needs_space=True, hash_comments=True, executable_comments=True,
+               backslash_quotes=True, quotes="'\"`"),
+    SqlDialect("mysql (NO_BACKSLASH_ESCAPES)", dash_needs_space=True, hash_comments=True,
+               executable_comments=True, quotes="'\"`"),
 )
-_SQL_LINE_COMMENT = re.compile(r"--[^\r\n]*")
+
 _SQL_COMMENT_MARK = re.compile(r"/\*|\*/")
-_SQL_QUOTED = {
-    "string": re.compile(r"'[^']*(?:''[^']*)*'"),
-    "identifier": re.compile(r'"[^"]*(?:""[^"]*)*"'),
-    "escaped": re.compile(r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL),
-}
+_SQL_LINE_END = re.compile(r"[\r\n]")
+_SQL_CLOSERS = {"'": "'", '"': '"', "`": "`", "[": "]"}
 
 
-def _sql_regions(text: str) -> tuple[Region, ...]:
-    regions, pos = [], 0
-    while match := _SQL_START.search(text, pos):
+@functools.cache
+def _sql_lexer(dialect: SqlDialect) -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
+    """The pattern of everything that opens a comment or a quoted run in `dialect`, and the
+    pattern of each quoted run (linear: no nested repetition)."""
+    dash = r"--(?=[\x00-\x20]|\Z)" if dialect.dash_needs_space else "--"
+    opens = [f"(?P<line>{dash}{'|#' if dialect.hash_comments else ''})", r"(?P<block>/\*)"]
+    if dialect.dollar_quotes:
+        opens.append(r"(?P<dollar>(?<![\w$])\$(?:[^\W\d]\w*)?\$)")
+    if dialect.escape_strings:
+        opens.append(r"(?P<escaped>(?<![\w$])[Ee]')")
+    opens.append(f"(?P<quote>[{re.escape(dialect.quotes)}])")
+    quoted = {}
+    for opener in dialect.quotes:
+        o, c = re.escape(opener), re.escape(_SQL_CLOSERS[opener])
+        if opener == "[":
+            quoted[opener] = re.compile(r"\[[^\]]*\]")
+        elif dialect.backslash_quotes and opener != "`":
+            quoted[opener] = re.compile(rf"{o}[^{c}\\]*(?:(?:\\.|{c}{c})[^{c}\\]*)*{c}", re.DOTALL)
+        else:
+            quoted[opener] = re.compile(rf"{o}[^{c}]*(?:{c}{c}[^{c}]*)*{c}")
+    quoted["E"] = re.compile(r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL)
+    return re.compile("|".join(opens)), quoted
+
+
+def _sql_comments(text: str, dialect: SqlDialect) -> list[tuple[int, int]]:
+    """(start, end) of every comment of `text` as `dialect` reads it."""
+    opener, quoted = _sql_lexer(dialect)
+    found, pos = [], 0
+    while (match := opener.search(text, pos)) is not None:
         start, kind = match.start(), match.lastgroup
-        if kind == "line_comment":
-            pos = _SQL_LINE_COMMENT.match(text, start).end()
-            regions.append(Region(start, pos, "comment"))
-        elif kind == "block_comment":
-            pos = _sql_block_comment_end(text, start)
-            regions.append(Region(start, pos, "comment"))
+        if kind == "line":
+            newline = _SQL_LINE_END.search(text, start)
+            pos = newline.start() if newline else len(text)
+            found.append((start, pos))
+        elif kind == "block":
+            if dialect.executable_comments and text.startswith(("/*!", "/*+"), start):
+                pos = start + 3  # MySQL runs what is inside
+                continue
+            pos = _sql_block_end(text, start, dialect.nested_comments)
+            found.append((start, pos))
         elif kind == "dollar":
             close = text.find(match.group(), match.end())
-            if close < 0:
-                raise _sql_failure(text, start, f"{match.group()} string")
-            pos = close + len(match.group())
+            pos = len(text) if close < 0 else close + len(match.group())
         else:
-            quoted = _SQL_QUOTED[kind].match(text, start)
-            if quoted is None:
-                raise _sql_failure(text, start, kind)
-            pos = quoted.end()
-    return tuple(regions)
+            run = quoted["E" if kind == "escaped" else match.group()].match(text, start)
+            pos = len(text) if run is None else run.end()
+    return found
 
 
-def _sql_block_comment_end(text: str, start: int) -> int:
-    """The end of the block comment opening at `start`; PostgreSQL nests them."""
+def _sql_block_end(text: str, start: int, nested: bool) -> int:
+    """Where the block comment opening at `start` ends (the end of the text when it never does)."""
+    if not nested:
+        close = text.find("*/", start + 2)
+        return len(text) if close < 0 else close + 2
     depth = 0
     for mark in _SQL_COMMENT_MARK.finditer(text, start):
         depth += 1 if mark.group() == "/*" else -1
         if depth == 0:
             return mark.end()
-    raise _sql_failure(text, start, "/* comment")
+    return len(text)
 
 
-def _sql_failure(text: str, start: int, what: str) -> ParseFailure:
-    """The failure for a literal or comment that opens at `start` and never closes."""
-    return _failure("sql", text, start, what)
+def _sql_regions(text: str) -> tuple[Region, ...]:
+    """The comments every common dialect agrees are comments."""
+    agreed = _sql_comments(text, SQL_DIALECTS[0])
+    for dialect in SQL_DIALECTS[1:]:
+        agreed = _intersect(agreed, _sql_comments(text, dialect))
+    return tuple(Region(start, end, "comment") for start, end in agreed)
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The overlaps of two sorted lists of disjoint spans."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            out.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
 
 
 # Solidity ----------------------------------------------------------------------------------

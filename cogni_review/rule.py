@@ -181,7 +181,11 @@ def run(rule: type[Rule], file: SourceFile, options: Any) -> list[Violation]:
         raise NotJudged("nested too deeply to walk") from None
     if not visitor.hits:
         return []
-    found = [_violation(file, line, column, hit) for hit, (line, column) in zip(visitor.hits, _positions(file, tree, visitor.hits))]
+    try:
+        positions = _positions(file, tree, visitor.hits)
+    except RecursionError:
+        raise NotJudged("nested too deeply to walk") from None
+    found = [_violation(file, line, column, hit) for hit, (line, column) in zip(visitor.hits, positions)]
     return sorted(found, key=Violation.sort_key)
 
 

@@ -25,6 +25,14 @@ _BOMS = (
     (b"\xfe\xff", "utf-16-be"),
 )
 _WIDE_BOMS = tuple(bom for bom, _ in _BOMS[1:])
+#: what continues a word (an identifier, a number): `$` is not among them, since it introduces a
+#: variable (`$KEY`, `${KEY}`) in shells, templates and regular expressions (`/^0x…$/`)
+WORD = "A-Za-z0-9_"
+WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+#: the body of a backslash escape sequence, in any language the tool reads: `\n`, `\d`, `\0`,
+#: `\x41`, `\101`, `\u0041`, `\U00000041`, `\cA` (`\u{41}` and `\N{…}` end in `}`, no word character)
+_ESCAPE_BODY = re.compile(r"[A-Za-z0-9]|x[0-9a-fA-F]{1,2}|[0-7]{2,3}|c[A-Za-z]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}")
+_ESCAPE_LENGTHS = (1, 2, 3, 5, 9)
 QUICK_CHECKS = 64  # more matches than this in one file: parse it once instead of looking back each time
 LONG_LINE = 2000  # longer lines (minified code) are keyed by the text around a finding
 WINDOW = 200
@@ -117,6 +125,13 @@ class SourceFile:
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return index + 1, offset - self._line_starts[index] + 1
 
+    def line_span(self, line: int) -> tuple[int, int]:
+        """The offsets where the line starts and where it ends (before its line break)."""
+        starts = self._line_starts
+        start = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.text)
+        return start, len(self.text[start:end].rstrip("\r\n")) + start
+
     def line_text(self, line: int, around: int | None = None) -> str:
         """The line's text; for a very long line (minified code), the window around `around`."""
         starts = self._line_starts
@@ -125,14 +140,20 @@ class SourceFile:
             start, end = max(start, around - WINDOW), min(end, around + WINDOW)
         return self.text[start:end].rstrip("\r\n")
 
-    def matches(self, pattern: re.Pattern[str], *, not_after: str = "") -> list[TokenMatch]:
+    def matches(self, pattern: re.Pattern[str], *, whole_words: bool = False) -> list[TokenMatch]:
         """Every match of `pattern`, minus those inside comments and docstrings.
 
-        `not_after` drops matches right after one of its characters: a whole-word check that,
-        unlike a look-behind in the pattern, keeps the regex engine's fast literal scan.
+        `whole_words` drops a match that starts inside a word (see `joined`): a check that, unlike a
+        look-behind in the pattern, keeps the regex engine's fast literal scan. A dropped match does
+        not hide one that starts later inside it.
         """
-        text = self.text
-        found = [m for m in pattern.finditer(text) if not (not_after and m.start() and text[m.start() - 1] in not_after)]
+        text, found, pos = self.text, [], 0
+        while (m := pattern.search(text, pos)) is not None:
+            if whole_words and joined(text, m.start()):
+                pos = m.start() + 1
+                continue
+            found.append(m)
+            pos = max(m.end(), m.start() + 1)
         if not found:
             return []
         quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
@@ -143,6 +164,19 @@ class SourceFile:
     def in_comment(self, offset: int) -> bool:
         """Inside a comment or a docstring."""
         return self.region_at(offset) is not None
+
+    @property
+    def comments(self) -> tuple[regions.Region, ...] | None:
+        """The file's comments (not its docstrings); None when they cannot be told from its strings:
+        a file read as plain text, by its language or because it did not parse."""
+        if self.language in ("text", "docs") or self.fallback:
+            return None
+        return tuple(r for r in self.regions if r.kind == "comment")
+
+    def comment_at(self, offset: int) -> regions.Region | None:
+        """The comment holding `offset`, if it is in one."""
+        region = self.region_at(offset)
+        return region if region is not None and region.kind == "comment" else None
 
     def region_at(self, offset: int) -> regions.Region | None:
         spans = self.regions
@@ -161,3 +195,30 @@ class SourceFile:
             hint=hint,
             line_text=match.line_text,
         )
+
+
+def joined(text: str, start: int) -> bool:
+    """Whether the word character at `start` continues a word begun before it, so that what starts
+    there is not a whole token. A backslash escape sequence ends a word (`"to\\n0x…"` holds the
+    address right after a newline), and so does `$`, which is not a word character at all."""
+    if start == 0 or text[start] not in WORD_CHARS or text[start - 1] not in WORD_CHARS:
+        return False
+    return not escape_ends_at(text, start)
+
+
+def escape_ends_at(text: str, end: int) -> bool:
+    """Whether a backslash escape sequence (`\\n`, `\\x41`, `\\u0041`...) ends right before `end`;
+    the backslash must itself be unescaped (`\\\\n` is a backslash, then the letter n)."""
+    for length in _ESCAPE_LENGTHS:
+        slash = end - length - 1
+        if slash >= 0 and text[slash] == "\\" and _ESCAPE_BODY.fullmatch(text, slash + 1, end):
+            return _backslashes_before(text, slash) % 2 == 0
+    return False
+
+
+def _backslashes_before(text: str, index: int) -> int:
+    """How many backslashes run right before `index`."""
+    count = 0
+    while index - count - 1 >= 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count

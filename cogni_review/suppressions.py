@@ -1,8 +1,12 @@
 """Inline suppressions that carry a reason: `cogni: allow <gate-type> -- <reason>`.
 
-Written in a comment of any syntax the tool reads (`#`, `//`, `/* */`, `--`), on the offending
-line or the line above it. Without a reason, or naming a gate nobody knows, a suppression
-suppresses nothing and is itself reported; one that suppresses nothing is stale.
+Written in a comment of a language the tool parses (`#`, `//`, `/* */`, `--`), on the offending
+line or, in a comment alone on its line, the line above it. Only a comment counts: a directive in
+a string or in a docstring is text, and in a file read as plain text (a language the tool does
+not parse, or a source file that did not parse) a comment cannot be told from a string, so no
+directive there suppresses anything; the report notes the file instead. Without a reason, or
+naming a gate nobody knows, a suppression suppresses nothing and is itself reported; one that
+suppresses nothing is stale. Reading one is linear in its line, whatever it holds.
 """
 
 from __future__ import annotations
@@ -13,42 +17,47 @@ from cogni_review.model import Location, Suppression
 from cogni_review.source import SourceFile
 
 MARKER = b"cogni:"
-_DIRECTIVE = re.compile(r"cogni:[ \t]*allow\b(?P<rest>[^\r\n]*)")
-_BODY = re.compile(r"[ \t]*(?P<gate>[A-Za-z][A-Za-z0-9_.-]*)?[ \t]*(?:--[ \t]*(?P<reason>.*))?")
-_CLOSERS = re.compile(r"[ \t]*(?:\*/|-->)?[ \t]*$")
-#: in files read as plain text, a directive counts only right after one of these (white space between)
-_COMMENT_OPENER = re.compile(r"(?:#|//|/\*|\*|--|<!--|;)[ \t]*$")
+_DIRECTIVE = re.compile(r"cogni:[ \t]*allow\b")
+_BODY = re.compile(r"[ \t]*(?P<gate>[A-Za-z][A-Za-z0-9_.-]*)?[ \t]*(?:--[ \t]*(?P<reason>.*))?", re.DOTALL)
+_CLOSERS = ("*/", "-->")
 
 
 def find(file: SourceFile | None) -> tuple[Suppression, ...]:
-    """Every suppression directive in the file's comments (or comment-looking text, for plain text)."""
-    if file is None or MARKER not in file.utf8 or file.is_binary:
+    """Every suppression directive in the file's comments."""
+    if not _may_hold(file) or file.comments is None:
         return ()
     found = []
     for match in _DIRECTIVE.finditer(file.text):
-        opened = _comment_start(file, match.start())
-        if opened is None:
+        comment = file.comment_at(match.start())
+        if comment is None:
             continue
-        body = _BODY.match(_CLOSERS.sub("", match.group("rest")))
         line, column = file.position(match.start())
-        line_start = match.start() - column + 1
+        start, end = file.line_span(line)
+        body = _BODY.match(_without_closer(file.text[match.end() : min(end, comment.end)]))
+        outside = file.text[start : max(start, comment.start)] + file.text[min(end, comment.end) : end]
         found.append(Suppression(
             Location(file.path, line, column),
-            (body.group("gate") or "") if body else "",
-            ((body.group("reason") or "").strip()) if body else "",
+            body.group("gate") or "",
+            " ".join((body.group("reason") or "").split()),
             file.line_text(line),
-            trailing=opened > line_start and bool(file.text[line_start:opened].strip()),
+            trailing=bool(outside.strip()),
         ))
     return tuple(found)
 
 
-def _comment_start(file: SourceFile, offset: int) -> int | None:
-    """Where the comment holding `offset` starts, or None when it is not in a comment. Files read
-    as plain text need the comment opener right before the directive, so a string that merely
-    contains one (`"; cogni: allow ..."`) is not taken for a comment."""
-    if file.language != "text" and not file.fallback:
-        region = file.region_at(offset)
-        return region.start if region is not None and region.kind == "comment" else None
-    line_start = file.text.rfind("\n", 0, offset) + 1
-    opener = _COMMENT_OPENER.search(file.text, line_start, offset)
-    return opener.start() if opener else None
+def unread(file: SourceFile | None) -> bool:
+    """Whether the file holds a directive that cannot count: its comments cannot be told from its strings."""
+    return _may_hold(file) and file.comments is None and _DIRECTIVE.search(file.text) is not None
+
+
+def _may_hold(file: SourceFile | None) -> bool:
+    return file is not None and MARKER in file.utf8 and not file.is_binary
+
+
+def _without_closer(body: str) -> str:
+    """The directive's text without the block comment's closer and the blanks around it."""
+    body = body.rstrip()
+    for closer in _CLOSERS:
+        if body.endswith(closer):
+            return body[: -len(closer)].rstrip()
+    return body

@@ -36,8 +36,9 @@ PROXY = ("litellm", "llm-proxy", "llm_proxy")
 
 def adapter_globs(owner: str) -> tuple[str, ...]:
     """Where the adapter of a key's owner lives: code under an `adapters` folder whose path names
-    it (`adapters/openrouter/**`, `adapters/server/ai/openrouter.adapter.ts`)."""
-    names = PROXY if owner == LLM_PROXY else (owner,)
+    it (`adapters/openrouter/**`, `adapters/server/ai/openrouter.adapter.ts`); the name is a name,
+    not a glob (`[z-a]` is literal)."""
+    names = PROXY if owner == LLM_PROXY else (globs.escape(owner),)
     return tuple(g for name in names for g in (f"**/adapters/**/*{name}*/**", f"**/adapters/**/*{name}*"))
 
 

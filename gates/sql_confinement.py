@@ -14,8 +14,11 @@ case-insensitively, where a space matches any run of white space, line breaks in
 the invariant, shown in the message.
 
 SQL is found in code and string literals of every language (a Python string, a template
-literal, a `.sql` file), never in comments or docstrings. A pattern starting or ending with a
-letter matches whole words only (`credit_ledger` is not `credit_ledger_archive`). Patterns are
+literal, a `.sql` file), never in comments or docstrings. In a `.sql` file, text is a comment
+only where PostgreSQL, SQLite and MySQL all read it as one: what any of them would run is code
+(SQLite does not nest `/* */`, MySQL runs `/*! … */` and needs a space after `--`). A pattern starting or ending with a
+letter matches whole words only (`credit_ledger` is not `credit_ledger_archive`); a backslash
+escape before it (`"\\nUPDATE credit_ledger"`) ends the word before it. Patterns are
 checked when the spec loads: at most 300 characters, and no repeated group that itself
 repeats or alternates (`(a+)+`, `(a*)*`, `(a|a)*`), which could take exponential time.
 """
@@ -29,6 +32,7 @@ from typing import ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cogni_review import globs
 from cogni_review.confinement import where
 from cogni_review.gate import DOC_PATHS, TEST_PATHS, FileGateOptions
 from cogni_review.globs import matches_any
@@ -47,6 +51,8 @@ class Statement(BaseModel):
     pattern: str
     allowed: tuple[str, ...] = ()
     why: str = ""
+
+    _allowed = field_validator("allowed")(lambda cls, patterns: globs.validate(patterns))
 
     @field_validator("pattern")
     @classmethod
@@ -67,6 +73,11 @@ class Statement(BaseModel):
     def regex(self) -> re.Pattern[str]:
         return re.compile(_wrapped(self.pattern), re.IGNORECASE)
 
+    @property
+    def whole_start(self) -> bool:
+        """Whether a match must start a word: the pattern starts with a letter, digit or `_`."""
+        return self.pattern[:1].isalnum() or self.pattern[:1] == "_"
+
 
 def flexible(pattern: str) -> str:
     """The pattern with each run of literal spaces (outside a character class) matching any white space."""
@@ -75,11 +86,11 @@ def flexible(pattern: str) -> str:
 
 
 def _wrapped(pattern: str) -> str:
-    """Whole words at the ends that are letters; the look-arounds stay out of the prefilter."""
-    lead = r"(?<!\w)" if pattern[:1].isalnum() or pattern[:1] == "_" else ""
+    """A whole word at the end when it is a letter; the start is checked by the scan (see
+    `SourceFile.matches`), so that an escape (`"\\nUPDATE …"`) ends the word before it."""
     escaped = pattern[-2:-1] == "\\"
     trail = r"(?!\w)" if (pattern[-1:].isalnum() or pattern[-1:] == "_") and not escaped else ""
-    return f"{lead}(?:{flexible(pattern)}){trail}"
+    return f"(?:{flexible(pattern)}){trail}"
 
 
 def nested_repeat(pattern: str) -> bool:
@@ -124,7 +135,7 @@ def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
     for statement in options.statements:
         if matches_any(statement.allowed, file.path):
             continue
-        for match in file.matches(statement.regex):
+        for match in file.matches(statement.regex, whole_words=statement.whole_start):
             shown = " ".join(match.token.split())
             message, hint = _describe(shown, statement)
             yield replace(file.violation(match, message, hint), token=shown)

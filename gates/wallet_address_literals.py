@@ -8,8 +8,10 @@ Instead: read the address from the repo spec (server-side helper) or from config
 pass it down as data; keep test fixtures under the test paths.
 
 An address is `0x` followed by exactly 40 hex digits and not part of a longer hex string or
-identifier, so 32-byte hashes and bytecode are not addresses. Comments and docstrings are not
-code; string literals, template literals and JSX text are.
+identifier, so 32-byte hashes and bytecode are not addresses. Written as a number it is one
+too: a BigInt (`0x…n`) or with digit separators (`0x8335_89fC…`). A backslash escape before it
+(`"to\\n0x…"`) or `$` on either side (`` `${x}0x…${y}` ``, `/^0x…$/`) does not hide it.
+Comments and docstrings are not code; string literals, template literals and JSX text are.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from typing import Iterable
 
 from pydantic import Field, field_validator
 
-from cogni_review.confinement import WORD_CHARS
 from cogni_review.gate import TEST_PATHS, FileGateOptions, in_every_app
 from cogni_review.model import Violation
 from cogni_review.source import SourceFile
 
-ADDRESS = r"0[xX][0-9a-fA-F]{40}(?![0-9A-Za-z_$])"
-PATTERN = re.compile(ADDRESS)
+DIGITS = r"0[xX](?:_?[0-9a-fA-F]){40}"  # digit separators, as numbers may have them
+#: the digits, then an optional BigInt `n`, then no word character
+PATTERN = re.compile(DIGITS + r"(?=n?(?![0-9A-Za-z_]))")
 HINT = ("read the address from .cogni/repo-spec.yaml or configuration instead of hard-coding it; "
         "a protocol constant (a token or burn address) goes in the gate's `allow:`")
 
@@ -53,17 +55,23 @@ def activates(spec) -> bool:
 
 
 def candidates(options: Options) -> str:
-    return r"0[xX][0-9a-fA-F]{40}"
+    return DIGITS
 
 
 def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
-    for match in file.matches(PATTERN, not_after=WORD_CHARS):
-        if match.token.lower() in options.allow:
+    for match in file.matches(PATTERN, whole_words=True):
+        if plain(match.token).lower() in options.allow:
             continue
         yield file.violation(match, f"hard-coded address {match.token} ({checksum_state(match.token)})", HINT)
 
 
+def plain(address: str) -> str:
+    """The address without digit separators."""
+    return address.replace("_", "")
+
+
 def checksum_state(address: str) -> str:
+    address = plain(address)
     digits = address[2:]
     if digits.islower() or digits.isupper() or digits.isdigit():
         return "no EIP-55 checksum"
@@ -96,5 +104,7 @@ EXAMPLES = {
     "fails": [
         ("src/widget.tsx", 'const to = "0x52908400098527886E0F7030069857D2E4169EE7"; // <-'),
         ("src/pay.py", 'TREASURY = "0xde709f2102306220921060314715629080e2fb77"  # <-'),
+        ("src/pay.ts", "const to = 0x52908400098527886E0F7030069857D2E4169EE7n; // <-"),
+        ("src/link.ts", "const uri = `ethereum:0x52908400098527886E0F7030069857D2E4169EE7${chain}`; // <-"),
     ],
 }

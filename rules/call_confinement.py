@@ -24,7 +24,7 @@ from typing import Iterable
 import libcst as cst
 from pydantic import Field, field_validator
 
-from cogni_review import rule
+from cogni_review import globs, rule
 from cogni_review.confinement import where
 from cogni_review.gate import TEST_PATHS, FileGateOptions
 from cogni_review.globs import matches_any
@@ -40,9 +40,10 @@ class Options(FileGateOptions):
     @field_validator("calls")
     @classmethod
     def _identifiers(cls, calls: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for name in calls:
+        for name, allowed in calls.items():
             if not name.isidentifier():
                 raise ValueError(f"{name!r} is not a function name (give the bare name, e.g. 'mint_lot')")
+            globs.validate(allowed)
         return calls
 
 
@@ -51,7 +52,7 @@ class CallConfinement(rule.Rule):
 
     def __init__(self, file: SourceFile, options: Options) -> None:
         super().__init__(file, options)
-        self.confined = {name for name, globs in options.calls.items() if not matches_any(globs, file.path)}
+        self.confined = {name for name, allowed in options.calls.items() if not matches_any(allowed, file.path)}
         self.not_uses: set[int] = set()  # names that only define or label: def, keyword, target
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -105,8 +106,8 @@ class CallConfinement(rule.Rule):
                 self.flag(alias, name, "imported under another name")
 
     def flag(self, node: cst.CSTNode, name: str, how: str) -> None:
-        globs = self.options.calls[name]
-        allowed = f"allowed only in {where(globs)}" if globs else "allowed nowhere"
+        patterns = self.options.calls[name]
+        allowed = f"allowed only in {where(patterns)}" if patterns else "allowed nowhere"
         self.report(node, name, f"{name} {how} outside the modules allowed to call it ({allowed})")
 
 
@@ -115,7 +116,7 @@ def candidates(options: Options) -> tuple[str, ...]:
 
 
 def scan(file: SourceFile, options: Options) -> Iterable[Violation]:
-    if not any(not matches_any(globs, file.path) for globs in options.calls.values()):
+    if not any(not matches_any(allowed, file.path) for allowed in options.calls.values()):
         return []
     return rule.run(CallConfinement, file, options)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,18 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+def run_child(root: Path, *argv: str, limit: float = 600) -> tuple[int, str, str, float, int]:
+    """The CLI in a child process with `--format json`, so that a signal cannot take the tests down:
+    (exit code, negative for a signal; stdout; stderr; seconds; the peak MB of any child so far).
+    A run past `limit` seconds is stopped and fails the test."""
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "cogni_review", *argv, "--format", "json"], cwd=root,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+                              timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{' '.join(argv)} ran past {limit:.0f} s") from None
+    return (done.returncode, done.stdout, done.stderr, time.perf_counter() - started,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)

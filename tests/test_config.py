@@ -144,6 +144,39 @@ def test_yaml_and_shape_errors_name_the_line(text: str, expected: str) -> None:
     assert error_of(text).startswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("a: 1\nb: x\x00y\n", "spec.yaml:2: invalid YAML: character U+0000 is not allowed", id="nul"),
+        pytest.param("a: 1\n\nb: x\x1by\n", "spec.yaml:3: invalid YAML: character U+001B is not allowed", id="control"),
+        pytest.param("a: !!int abc\n", "spec.yaml:1: a: 'abc' is not a valid int", id="int-tag"),
+        pytest.param("a: !!float abc\n", "spec.yaml:1: a: 'abc' is not a valid float", id="float-tag"),
+        pytest.param("a: !!bool maybe\n", "spec.yaml:1: a: 'maybe' is not a valid bool", id="bool-tag"),
+        pytest.param("a:\n  b: !!timestamp junk\n", "spec.yaml:2: a.b: 'junk' is not a valid timestamp", id="timestamp-tag"),
+        pytest.param("a: 2001-02-30\n", "spec.yaml:1: a: '2001-02-30' is not a valid timestamp", id="no-such-day"),
+        pytest.param("a: " + "1" * 5000 + "\n", "spec.yaml:1: a: '" + "1" * 40 + "…' is not a valid int", id="huge-int"),
+        pytest.param("gates:\n  - type: review-limits\n    with: {max_changed_files: !!int x}\n",
+                     "spec.yaml:3: gates[0].with.max_changed_files: 'x' is not a valid int", id="in-gate-options"),
+        pytest.param("a: &a [*a]\n", "spec.yaml:1: a[0]: an alias inside its own anchor makes the data infinite",
+                     id="recursive-alias"),
+        pytest.param("a:\n  b: &x {c: *x}\n", "spec.yaml:2: a.b.c: an alias inside its own anchor", id="recursive-mapping"),
+        pytest.param("a: " + "[" * 5000 + "]" * 5000 + "\n", "spec.yaml:1: collections nested more than 64 deep",
+                     id="deep-flow"),
+        pytest.param("".join("  " * i + f"k{i}:\n" for i in range(5000)) + "  " * 5000 + "v: 1\n",
+                     "spec.yaml:65: collections nested more than 64 deep", id="deep-block"),
+        pytest.param("a: &a [[[[[[[[1]]]]]]]]\n" + "".join(f"b{i}: &b{i} [*{'a' if i == 0 else f'b{i - 1}'}]\n"
+                                                           for i in range(60)),
+                     "spec.yaml:1: b55[0][0]…: collections nested more than 64 deep (through aliases)",
+                     id="deep-through-aliases"),
+    ],
+)
+def test_what_yaml_cannot_turn_into_data_is_exit_2_naming_the_line(tmp_path, run_cli, text, expected) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run_cli("validate-spec", str(path))
+    assert (code, err.startswith(f"cogni-review: {path}"[: -len("spec.yaml")] + expected)) == (2, True), err
+
+
 def test_alias_bomb_is_refused_quickly() -> None:
     lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     previous = "a"

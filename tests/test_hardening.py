@@ -6,6 +6,8 @@ import dataclasses
 import json
 import os
 import subprocess
+import sys
+import time
 
 import pytest
 from conftest import found
@@ -50,8 +52,8 @@ def check(repo, base="main", head=None, **kw):
         pytest.param("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */\nconst a = "{A1}";\n', id="ts-block"),
         pytest.param("src/a.py", f'A = "{A1}"  # cogni: allow wallet-address-literals -- burn address\n', id="python-hash"),
         pytest.param("src/a.sql", f"-- cogni: allow wallet-address-literals -- burn address\nSELECT '{A1}';\n", id="sql-dashes"),
-        pytest.param("src/a.go", f'a := "{A1}" // cogni: allow wallet-address-literals -- burn address\n', id="plain-text-slashes"),
-        pytest.param("src/a.yaml", f'# cogni: allow wallet-address-literals -- burn address\na: "{A1}"\n', id="plain-text-hash"),
+        pytest.param("src/a.sql", f"SELECT '{A1}'; /* cogni: allow wallet-address-literals -- burn address */\n", id="sql-block"),
+        pytest.param("src/a.tsx", f'const a = <b>{{"{A1}"}}</b>; {{/* cogni: allow wallet-address-literals -- burn address */}}\n', id="jsx"),
     ],
 )
 def test_suppression_with_reason_in_every_comment_syntax(project, path, code) -> None:
@@ -77,6 +79,68 @@ def test_invalid_suppression_suppresses_nothing_and_is_reported(project, comment
     assert found(report) == [("suppressions", "src/a.ts", 1, report.violations[0].token), ("wallet-address-literals", "src/a.ts", 2, A1)]
     assert report.violations[0].message == message
     assert report.status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        pytest.param("src/a.go", f'a := "// cogni: allow wallet-address-literals -- x"; b := "{A1}"\n', id="go-string"),
+        pytest.param("src/a.go", f'a := "{A1}" // cogni: allow wallet-address-literals -- a real comment, unread\n', id="go-comment"),
+        pytest.param("src/App.vue", f"<p>{{{{ '<!-- cogni: allow wallet-address-literals -- x -->' }}}} {A1}</p>\n", id="vue-interpolation"),
+        pytest.param("src/App.svelte", f'<script>const a = "// cogni: allow wallet-address-literals -- x"; const b = "{A1}";</script>\n', id="svelte-string"),
+        pytest.param("src/page.astro", f'---\nconst a = "/* cogni: allow wallet-address-literals -- x */ {A1}";\n---\n', id="astro-string"),
+        pytest.param("src/index.html", f'<a title="<!-- cogni: allow wallet-address-literals -- x -->" href="{A1}">\n', id="html-attribute"),
+        pytest.param("src/broken.py", f'A = "{A1}"  # cogni: allow wallet-address-literals -- x\ndef (:\n', id="python-that-does-not-parse"),
+    ],
+)
+def test_a_directive_where_comments_cannot_be_read_suppresses_nothing_and_is_noted(project, path, code) -> None:
+    """In a file read as plain text a comment cannot be told from a string, so no directive counts."""
+    project.write(path, code)
+    report = audit(project)
+    assert [(v.gate_type, v.token) for v in report.violations] == [("wallet-address-literals", A1)]
+    assert report.suppressions == ()
+    assert ("plain_text", path, "read as plain text, where a comment cannot be told from a string: its "
+            "`cogni: allow` directives suppress nothing") in {(n.kind, n.path, n.message) for n in report.notes}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(f'note: |\n  # cogni: allow wallet-address-literals -- x\n  {A1}\n', id="block-scalar"),
+        pytest.param(f'note: "a\n  # cogni: allow wallet-address-literals -- x\n  {A1}"\n', id="multi-line-quoted"),
+    ],
+)
+def test_a_directive_inside_yaml_data_is_data_and_suppresses_nothing(project, code) -> None:
+    """YAML's comments are read by its own scanner: a `#` line inside a scalar is the scalar's text."""
+    project.write("src/a.yaml", code)
+    report = audit(project)
+    assert [(v.gate_type, v.token) for v in report.violations] == [("wallet-address-literals", A1)]
+    assert report.suppressions == ()
+
+
+def test_a_block_comment_at_the_start_of_a_line_followed_by_code_covers_only_its_line(project) -> None:
+    project.write("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */ const a = "{A1}";\n'
+                              f'const b = "{A2}";\n')
+    report = audit(project)
+    assert found(report) == [("wallet-address-literals", "src/a.ts", 2, A2)]
+    assert [s.trailing for s in report.suppressions] == [True]
+
+
+def test_an_own_line_comment_covers_itself_and_the_next_line_only(project) -> None:
+    project.write("src/a.ts", f'/* cogni: allow wallet-address-literals -- burn address */\nconst a = "{A1}";\n'
+                              f'const b = "{A2}";\n')
+    assert found(audit(project)) == [("wallet-address-literals", "src/a.ts", 3, A2)]
+
+
+def test_a_suppression_with_thousands_of_trailing_blanks_is_read_in_linear_time(project) -> None:
+    """`… -- burn` then 5,000 blanks and `.`: the closer regex took 80 s at 4,000 blanks."""
+    project.git("checkout", "-q", "-b", "feature")
+    line = f'const a = "{A1}"; // cogni: allow wallet-address-literals -- burn' + " " * 5000 + ".\n"
+    project.commit("pad", **{"src/a.ts": line * 20})
+    started = time.perf_counter()
+    report = check(project)
+    assert time.perf_counter() - started < 10
+    assert found(report) == [] and {s.reason for s in report.suppressions} == {"burn ."}  # its blanks collapse, as every reason's do
 
 
 def test_a_suppression_in_a_string_is_not_a_suppression(project) -> None:
@@ -433,8 +497,119 @@ def test_an_mdx_page_is_code(project) -> None:
     assert found(audit(project)) == [("wallet-address-literals", "src/app/pay/page.mdx", 1, A1)]
 
 
+def test_an_mdx_page_is_code_for_every_gate_by_default(project) -> None:
+    """No gate's default excludes MDX: each judges a page that exports what it governs."""
+    project.commit("spec", **{".cogni/repo-spec.yaml": SPEC + """\
+  - type: literal-allowlist
+    with: {literals: {system_donation: []}}
+  - type: sql-confinement
+    with: {statements: [{pattern: UPDATE credit_ledger}]}
+providers:
+  openrouter: {api_key_env: OPENROUTER_API_KEY}
+"""})
+    project.write("src/app/pay/page.mdx", f'export const TO = "{A1}"\nexport const R = "credits_purchase"\n'
+                  'export const K = process.env.OPENROUTER_API_KEY\nexport const D = "system_donation"\n'
+                  'export const Q = "UPDATE credit_ledger SET credits = 0"\n\n# Pay\n')
+    assert found(audit(project)) == [
+        ("wallet-address-literals", "src/app/pay/page.mdx", 1, A1),
+        ("widget-payment-reason", "src/app/pay/page.mdx", 2, "credits_purchase"),
+        ("provider-api-key-usage", "src/app/pay/page.mdx", 3, "OPENROUTER_API_KEY"),
+        ("literal-allowlist", "src/app/pay/page.mdx", 4, "system_donation"),
+        ("sql-confinement", "src/app/pay/page.mdx", 5, "UPDATE credit_ledger"),
+    ]
+
+
 def test_thousands_of_addresses_on_one_minified_line(project) -> None:
     addresses = [f"0x{i:040x}" for i in range(1, 3001)]
     project.write("src/table.js", "const t=[" + ",".join(f'"{a}"' for a in addresses) + "];/* end */\n")
     report = audit(project)
     assert [v.token for v in report.violations] == addresses
+
+
+# File names --------------------------------------------------------------------------------
+
+ODD_NAMES = ["src/nl\nname.ts", "src/bad\xff.ts", "src/q b/z b .ts", "src/tab\tand\"quote.ts", "src/é ü.ts"]
+
+
+def _odd_repo(project):
+    """A branch adding an address under every kind of name git can hold (written as raw bytes)."""
+    project.git("checkout", "-q", "-b", "feature")
+    for name in ODD_NAMES:
+        raw = name.encode("latin-1") if "\xff" in name else name.encode("utf-8")
+        full = os.path.join(os.fsencode(project.root), raw)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as out:
+            out.write(f'export const to = "{A1}";\n'.encode())
+    project.git("add", "-A")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+@pytest.mark.parametrize("command", ["audit", "check-staged", "check"])
+def test_every_name_git_can_hold_is_judged_and_every_format_prints_it(project, fmt, command) -> None:
+    """Each odd name is judged in audit, check and --staged, and every format writes valid UTF-8
+    even to a strict stdout (a name that is not UTF-8 made github and sarif exit 3)."""
+    _odd_repo(project)
+    argv = {"audit": ["audit"], "check-staged": ["check", "--staged"], "check": ["check", "--base", "main"]}[command]
+    if command == "check":
+        project.git("commit", "-q", "-m", "odd names")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C"}
+    done = subprocess.run([sys.executable, "-m", "cogni_review", *argv, "--format", fmt], cwd=project.root,
+                          capture_output=True, env=env)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    out = done.stdout.decode("utf-8")  # strict: valid UTF-8 or this raises
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+    shown = {"text": ["src/nl\\nname.ts", "src/bad\\xff.ts", "src/q b/z b .ts", "src/é ü.ts"],
+             "json": ["src/nl\\nname.ts", "src/bad\\\\xff.ts", "src/q b/z b .ts", "src/\\u00e9 \\u00fc.ts"],
+             "github": ["src/nl%0Aname.ts", "src/bad\\xff.ts", "src/q b/z b .ts", "src/é ü.ts"],
+             "sarif": ["src/nl%0Aname.ts", "src/bad%FF.ts", "src/q%20b/z%20b%20.ts", "src/%C3%A9%20%C3%BC.ts"]}[fmt]
+    assert [name for name in shown if name not in out] == []
+    report = audit(project) if command == "audit" else (
+        Workspace.open(str(project.root), None).check_staged() if command == "check-staged" else check(project))
+    assert sorted(v.path for v in report.violations) == sorted(
+        n.encode("latin-1").decode("utf-8", "surrogateescape") if "\xff" in n else n for n in ODD_NAMES)
+
+
+# What the base is ----------------------------------------------------------------------------
+
+def _feature_with_an_address(project) -> str:
+    project.git("checkout", "-q", "-b", "feature")
+    return project.commit("pay", **{"src/pay.ts": f'export const to = "{A1}";\n'})
+
+
+def test_a_replaced_base_spec_does_not_change_the_policy(project) -> None:
+    _feature_with_an_address(project)
+    spec_blob = project.git("rev-parse", "main:.cogni/repo-spec.yaml").strip()
+    permissive = project.write("permissive.yaml", SPEC + "  - type: wallet-address-literals\n    enabled: false\n")
+    project.git("replace", spec_blob, project.git("hash-object", "-w", str(permissive)).strip())
+    assert project.git("show", "main:.cogni/repo-spec.yaml").endswith("enabled: false\n")  # git itself is fooled
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_a_replaced_head_commit_does_not_change_what_is_diffed(project) -> None:
+    head = _feature_with_an_address(project)
+    project.git("replace", head, project.git("rev-parse", "main").strip())
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_grafts_do_not_move_the_merge_base(project) -> None:
+    head = _feature_with_an_address(project)
+    project.git("checkout", "-q", "main")
+    main = project.commit("later work", **{"src/other.ts": "export const o = 1;\n"})
+    grafts = project.root / ".git" / "info" / "grafts"
+    grafts.parent.mkdir(exist_ok=True)
+    grafts.write_text(f"{main} {head}\n")  # main now claims the feature as its parent
+    project.git("checkout", "-q", "feature")
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+
+
+def test_diff_noprefix_in_the_repository_config_does_not_lose_added_lines(project) -> None:
+    _feature_with_an_address(project)
+    project.git("config", "diff.noprefix", "true")
+    assert found(check(project)) == [("wallet-address-literals", "src/pay.ts", 1, A1)]
+    from cogni_review import diff
+    from cogni_review.git import Repository
+
+    repo = Repository.open(project.root)
+    files = diff.between(repo, "main", "feature", repo.revision("main"), repo.revision("feature")).files
+    assert [(f.path, sorted(f.added_lines)) for f in files] == [("src/pay.ts", [1])]

@@ -262,11 +262,11 @@ def test_script_error_line() -> None:
         pytest.param("SELECT '-- x' AS a; -- real\n", [("-- real", C)], id="dashes-in-string"),
         pytest.param("SELECT 'it''s -- x';\n", [], id="doubled-quote"),
         pytest.param("SELECT E'it\\'s -- x' -- c\n", [("-- c", C)], id="escape-string"),
-        pytest.param("SELECT 'a\\' -- c\n", [("-- c", C)], id="backslash-plain-string"),
+        pytest.param("SELECT 'a\\' -- c\n", [], id="backslash-plain-string-is-open-in-mysql"),
         pytest.param('SELECT "a -- b" FROM t;\n', [], id="quoted-identifier"),
         pytest.param('SELECT "a "" -- b" FROM t;\n', [], id="quoted-identifier-escape"),
         pytest.param(
-            "/* a /* b */ c */ SELECT 1; /* d */\n", [("/* a /* b */ c */", C), ("/* d */", C)], id="nested-block"
+            "/* a /* b */ c */ SELECT 1; /* d */\n", [("/* a /* b */", C), ("/* d */", C)], id="nested-block"
         ),
         pytest.param("/* one\n   two */\nSELECT 1;\n", [("/* one\n   two */", C)], id="block-lines"),
         pytest.param("SELECT $$ -- x $$, 1; -- z\n", [("-- z", C)], id="dollar-quote"),
@@ -291,20 +291,59 @@ def test_sql_offsets() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    "text, expected",
     [
-        pytest.param("SELECT 'abc;\n", "sql syntax error at line 1: unterminated string", id="string"),
-        pytest.param("SELECT 1;\nSELECT E'a\\';\n", "sql syntax error at line 2: unterminated escaped", id="escape-string"),
-        pytest.param('SELECT "abc;\n', "sql syntax error at line 1: unterminated identifier", id="identifier"),
-        pytest.param("SELECT 1;\n/* a /* b */\n", "sql syntax error at line 2: unterminated /* comment", id="nested-comment"),
-        pytest.param("SELECT 1 /*/ x\n", "sql syntax error at line 1: unterminated /* comment", id="slash-star-slash"),
-        pytest.param("SELECT $x$ abc $y$;\n", "sql syntax error at line 1: unterminated $x$ string", id="dollar"),
+        pytest.param("SELECT 'abc; -- x\n", [], id="string"),
+        pytest.param("SELECT 1;\nSELECT E'a\\'; -- x\n", [], id="escape-string"),
+        pytest.param('SELECT "abc; -- x\n', [], id="identifier"),
+        pytest.param("SELECT 1;\n/* a /* b */\nSELECT 2;\n", [("/* a /* b */", C)], id="nested-comment"),
+        pytest.param("SELECT 1 /*/ x\n", [("/*/ x\n", C)], id="slash-star-slash"),
+        pytest.param("SELECT $x$ abc $y$; -- x\n", [], id="dollar"),
     ],
 )
-def test_sql_unterminated(text: str, message: str) -> None:
-    with pytest.raises(ParseFailure) as raised:
-        non_code_regions("sql", text)
-    assert str(raised.value) == message
+def test_sql_left_open_runs_to_the_end(text: str, expected: list[tuple[str, str]]) -> None:
+    """A string left open is code to the end of the file, in the dialect that opened it."""
+    assert covered("sql", text) == expected
+
+
+UPDATE = "UPDATE credit_ledger SET credits = 0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(f"/* /* */ {UPDATE}; -- */\n", id="sqlite-does-not-nest"),
+        pytest.param(f"SELECT 1 --1\n; {UPDATE};\n", id="mysql-dashes-need-a-space"),
+        pytest.param(f"SELECT 2 --1; {UPDATE};\n", id="mysql-minus-minus-then-a-statement"),
+        pytest.param(f"# {UPDATE};\n", id="hash-is-code-outside-mysql"),
+        pytest.param(f"/*! {UPDATE} */;\n", id="mysql-executable-comment"),
+        pytest.param(f"SELECT '\\'; -- '; {UPDATE};\n", id="mysql-backslash-escape"),
+        pytest.param(f"SELECT $$ -- $$; {UPDATE};\n", id="postgres-dollar-quote"),
+        pytest.param(f"SELECT `a -- b`; {UPDATE};\n", id="backquoted-identifier"),
+        pytest.param(f"SELECT [a -- b]; {UPDATE};\n", id="sqlite-bracket-identifier"),
+    ],
+)
+def test_what_any_common_dialect_runs_is_code(text: str) -> None:
+    from cogni_review import catalog
+    from cogni_review.source import SourceFile
+
+    assert UPDATE in code("sql", text)
+    plugin = catalog.builtins()["sql-confinement"].plugin
+    options = plugin.options.model_validate({"statements": [{"pattern": "UPDATE credit_ledger"}]})
+    assert [v.token for v in plugin.scan(SourceFile("db/fix.sql", text.encode()), options)] == ["UPDATE credit_ledger"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("SELECT 1; -- c\n", [("-- c", C)], id="dashes-and-a-space"),
+        pytest.param("SELECT 1; --\n", [("--", C)], id="dashes-and-a-line-break"),
+        pytest.param("SELECT 1; /* c */\n", [("/* c */", C)], id="block"),
+        pytest.param("SELECT 1; -- '\nSELECT 2;\n", [("-- '", C)], id="quote-in-a-comment"),
+    ],
+)
+def test_what_every_dialect_calls_a_comment_is_one(text: str, expected: list[tuple[str, str]]) -> None:
+    assert covered("sql", text) == expected
 
 
 def test_code_is_what_remains() -> None:

@@ -13,7 +13,8 @@ from typing import Any, Callable
 import pytest
 
 from cogni_review import __version__
-from cogni_review.model import FAIL, NEUTRAL, PASS, GateResult, Location, NeutralReason, Note, NoteKind, Report, Violation
+from cogni_review.model import (FAIL, NEUTRAL, PASS, GateResult, Location, NeutralReason, Note, NoteKind, Report,
+                                Suppressed, Suppression, Violation)
 from cogni_review.reporters import REPORTERS, github, json_, markdown, sarif, text
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
@@ -49,7 +50,14 @@ def sample_report() -> Report:
         Note(NoteKind.PLAIN_TEXT, "not valid UTF-8; read as plain text", "assets/logo,v2.bin"),
         Note(NoteKind.GOVERNANCE_CHANGE, "the spec changed in this change; gates ran with the base policy"),
     )
-    return Report(mode="check", gates=gates, notes=notes)
+    return Report(mode="check", gates=gates, notes=notes, suppressions=(SUPPRESSION,), suppressed=(
+        Suppressed(violation(WALLET, "src/burn.ts", 4, 14, BURN, "wallet address literal '0x0000…dEaD'"), SUPPRESSION),))
+
+
+BURN = "0x000000000000000000000000000000000000dEaD"
+SUPPRESSION = Suppression(Location("src/burn.ts", 4, 62), "wallet-address-literals", "the burn address, never paid to",
+                          f'const BURN = "{BURN}"; // cogni: allow wallet-address-literals -- the burn address, never paid to',
+                          trailing=True)
 
 
 def timed_out_report() -> Report:
@@ -119,7 +127,7 @@ def test_details_and_the_vote_link_in_text() -> None:
 
 def test_details_and_the_vote_link_in_json() -> None:
     doc = json.loads(json_.render(dao_report()))
-    assert list(doc) == ["version", "status", "mode", "gates", "notes", "vote_to_merge"]
+    assert list(doc) == ["version", "status", "mode", "gates", "notes", "suppressions", "vote_to_merge"]
     assert doc["vote_to_merge"] == VOTE
     assert doc["gates"][0]["details"] == list(dao_report().gates[0].details)
     assert "vote_to_merge" not in json.loads(json_.render(sample_report()))
@@ -189,7 +197,7 @@ def test_text_passing(report: Report, expected: str) -> None:
 
 def test_json_has_exact_keys_and_values() -> None:
     doc = json.loads(json_.render(sample_report()))
-    assert list(doc) == ["version", "status", "mode", "gates", "notes"]
+    assert list(doc) == ["version", "status", "mode", "gates", "notes", "suppressions"]
     assert (doc["version"], doc["status"], doc["mode"]) == (2, FAIL, "check")
     wallet, license_ = doc["gates"]
     keys = ["id", "type", "status", "neutral_reason", "message", "description", "spec", "duration_ms", "stats", "violations"]
@@ -202,6 +210,24 @@ def test_json_has_exact_keys_and_values() -> None:
     assert (license_["status"], license_["neutral_reason"]) == (NEUTRAL, "unimplemented_gate")
     assert doc["notes"][1] == {"kind": "governance_change", "message": sample_report().notes[1].message,
                                "path": None}
+    assert doc["suppressions"] == [{"path": "src/burn.ts", "line": 4, "column": 62, "gate": "wallet-address-literals",
+                                    "reason": "the burn address, never paid to"}]
+
+
+@pytest.mark.parametrize("name, render", FORMATS)
+def test_every_format_lists_every_suppression_with_its_reason(name, render) -> None:
+    out = render(sample_report())
+    assert "src/burn.ts" in out and "the burn address, never paid to" in out
+
+
+def test_sarif_lists_a_suppressed_finding_as_suppressed() -> None:
+    results = json.loads(sarif.render(sample_report()))["runs"][0]["results"]
+    (result,) = [r for r in results if "suppressions" in r]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 4
+    assert result["suppressions"] == [{"kind": "inSource", "status": "accepted", "justification":
+                                       "the burn address, never paid to", "location": {"physicalLocation": {
+                                           "artifactLocation": {"uri": "src/burn.ts", "uriBaseId": "%SRCROOT%"},
+                                           "region": {"startLine": 4, "startColumn": 62}}}}]
 
 
 def test_json_gate_status_is_effective_and_error_included() -> None:
@@ -212,7 +238,7 @@ def test_json_gate_status_is_effective_and_error_included() -> None:
 
 def test_json_empty() -> None:
     doc = json.loads(json_.render(EMPTY))
-    assert doc == {"version": 2, "status": NEUTRAL, "mode": "audit", "gates": [], "notes": []}
+    assert doc == {"version": 2, "status": NEUTRAL, "mode": "audit", "gates": [], "notes": [], "suppressions": []}
 
 
 # github annotations
@@ -262,6 +288,8 @@ def test_github_gate_and_note_commands() -> None:
         "::not valid UTF-8; read as plain text",
         "::notice title=cogni-review%3A governance_change"
         "::the spec changed in this change; gates ran with the base policy",
+        "::notice file=src/burn.ts,line=4,col=62,title=cogni-review%3A suppression added"
+        "::allow wallet-address-literals -- the burn address, never paid to",
     ]
     assert github.render(timed_out_report()) == (
         "::error title=cogni-review%3A limits::limits: fail (timeout)%0Agave up after 30 s\n"

@@ -7,6 +7,7 @@ from typing import Callable
 from ..model import Report
 from . import github, json_, sarif, text
 
+#: each renders valid UTF-8 whatever the report holds (a file name that is not UTF-8, say)
 REPORTERS: dict[str, Callable[[Report], str]] = {
     "text": text.render,
     "json": json_.render,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 from ..model import FAIL, NEUTRAL, PASS, GateResult, Report, Violation
 
@@ -51,3 +53,28 @@ def gate_status(report: Report, gate: GateResult) -> str:
     """The effective status, with the neutral reason when there is one: `neutral (timeout)`."""
     status = report.effective_status(gate)
     return f"{status} ({gate.neutral_reason})" if gate.neutral_reason else status
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` as valid UTF-8: a byte a file name held that is not UTF-8 (kept by git as a lone
+    surrogate) shown as `\\xff`, any other lone surrogate as `\\udXXX`."""
+    return _SURROGATE.sub(_escaped, text) if _SURROGATE.search(text) else text
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def printable_data(value: Any) -> Any:
+    """A JSON document with every string made `printable`, keys included."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(k): printable_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable_data(v) for v in value]
+    return value

@@ -6,9 +6,9 @@ The caller prints `render(report)` and appends `render_summary(report)` to $GITH
 
 from __future__ import annotations
 
-from ..model import FAIL, PASS, GateResult, Note, Report, Violation
+from ..model import FAIL, PASS, GateResult, Note, Report, Suppression, Violation
 from . import markdown as md
-from .findings import findings, gate_status, tally, worst_first
+from .findings import findings, gate_status, printable, tally, worst_first
 
 #: the job summary must stay under 1 MiB; longer violation tables are cut here
 MAX_SUMMARY_ROWS = 500
@@ -19,7 +19,14 @@ def render(report: Report) -> str:
     lines = [violation_command(report, gate, v) for gate, v in worst_first(report)]
     lines += [gate_command(report, gate) for gate in report.gates if needs_command(report, gate)]
     lines += [note_command(note) for note in report.notes]
-    return "".join(line + "\n" for line in lines)
+    lines += [suppression_command(report, s) for s in report.suppressions]
+    return printable("".join(line + "\n" for line in lines))
+
+
+def suppression_command(report: Report, s: Suppression) -> str:
+    said = "suppression added" if report.mode == "check" else "suppression"
+    where = {"file": s.path, "line": s.line, "col": s.column, "title": f"cogni-review: {said}"}
+    return command("notice", where, f"allow {s.gate or '?'} -- {s.reason or '(no reason)'}")
 
 
 def violation_command(report: Report, gate: GateResult, v: Violation) -> str:
@@ -95,7 +102,7 @@ def render_summary(report: Report) -> str:
     lines += [f"{tally(report)} ({report.mode} mode).", ""]
     lines += gates_section(report) + details_section(report) + violations_section(report)
     lines += suppressions_section(report) + policy_section(report) + notes_section(report)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return printable("\n".join(lines).rstrip("\n") + "\n")
 
 
 def suppressions_section(report: Report) -> list[str]:

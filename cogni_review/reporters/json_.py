@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import GateResult, Note, Report, Violation
+from ..model import GateResult, Note, Report, Suppression, Violation
+from .findings import printable_data
 
 VERSION = 2  # 2: snake_case note kinds, `spec` and `policy_diff` on gates
 
@@ -17,10 +18,11 @@ def render(report: Report) -> str:
         "mode": report.mode,
         "gates": [gate_object(report, gate) for gate in report.gates],
         "notes": [note_object(note) for note in report.notes],
+        "suppressions": [suppression_object(s) for s in report.suppressions],
     }
     if report.vote_url:
         document["vote_to_merge"] = report.vote_url
-    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
+    return json.dumps(printable_data(document), indent=2, sort_keys=False, default=str) + "\n"
 
 
 def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:
@@ -56,6 +58,10 @@ def violation_object(v: Violation) -> dict[str, Any]:
         "hint": v.hint,
         "fingerprint": v.fingerprint,
     }
+
+
+def suppression_object(s: Suppression) -> dict[str, Any]:
+    return {"path": s.path, "line": s.line, "column": s.column, "gate": s.gate, "reason": s.reason}
 
 
 def note_object(note: Note) -> dict[str, str | None]:

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..model import FAIL, GateResult, Note, Report, Violation
+from ..model import FAIL, GateResult, Note, Report, Suppressed, Violation
 from . import markdown as md
-from .findings import fixes, worst_first
+from .findings import fixes, printable_data, worst_first
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "cogniReview/v1"
@@ -22,10 +22,11 @@ MAX_RESULTS = 25_000
 
 
 def render(report: Report) -> str:
-    types = sorted({gate.type for gate in report.gates})
+    types = sorted({gate.type for gate in report.gates} | {s.violation.gate_type for s in report.suppressed})
     index = {gate_type: i for i, gate_type in enumerate(types)}
     pairs = worst_first(report)
     results = [result(report, gate, v, index[gate.type]) for gate, v in pairs[:MAX_RESULTS]]
+    results += [suppressed(s, index) for s in report.suppressed[: MAX_RESULTS - len(results)]]
     run = {
         "tool": {"driver": driver(report, types)},
         "invocations": [invocation(report, dropped=len(pairs) - len(results))],
@@ -33,7 +34,7 @@ def render(report: Report) -> str:
         "results": results,
     }
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2) + "\n"
+    return json.dumps(printable_data(log), indent=2) + "\n"
 
 
 def driver(report: Report, types: list[str]) -> dict[str, Any]:
@@ -74,9 +75,28 @@ def result(report: Report, gate: GateResult, v: Violation, rule_index: int) -> d
     }
 
 
+def suppressed(s: Suppressed, index: dict[str, int]) -> dict[str, Any]:
+    """A finding an inline suppression set aside: listed, with the suppression and its reason."""
+    v = s.violation
+    return {
+        "ruleId": v.gate_type,
+        "ruleIndex": index[v.gate_type],
+        "level": "error",
+        "message": {"text": v.message},
+        "locations": [location(v.path, region(v))],
+        "partialFingerprints": {FINGERPRINT: v.fingerprint},
+        "properties": {"gate": v.gate_id, "token": v.token},
+        "suppressions": [{"kind": "inSource", "status": "accepted", "justification": s.suppression.reason,
+                          "location": location(s.suppression.path, {"startLine": s.suppression.line,
+                                                                    "startColumn": s.suppression.column})}],
+    }
+
+
 def location(path: str, region: dict[str, int] | None = None) -> dict[str, Any]:
-    """A repo-relative location; the path is percent-encoded, as a URI reference must be."""
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"}}
+    """A repo-relative location; the path's bytes are percent-encoded, as a URI reference must be
+    (a name that is not UTF-8 keeps its bytes: `%FF`)."""
+    uri = quote(path.encode("utf-8", "surrogateescape"))
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
     if region:
         physical["region"] = region
     return {"physicalLocation": physical}

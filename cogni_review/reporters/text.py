@@ -13,7 +13,7 @@ from ..model import GateResult, Note, Report, Violation
 
 #: findings about the policy itself, which no inline comment can waive
 NOT_SUPPRESSIBLE = ("suppressions", "governance-change")
-from .findings import findings, fixes, gate_status, plural, tally
+from .findings import findings, fixes, gate_status, plural, printable, tally
 
 
 COLOURS = {"pass": "32", "fail": "1;31", "neutral": "33"}
@@ -24,15 +24,15 @@ def render(report: Report, colour: bool = False) -> str:
     paint = _painter(colour)
     lines = [violation_line(gate, v) for gate, v in findings(report)]
     lines += [note_line(note) for note in report.notes]
-    if report.mode == "check":
-        lines += [f"suppression added: {one_line(s.path)}:{s.line}: allow {s.gate or '?'} -- {one_line(s.reason or '(no reason)')}"
-                  for s in report.suppressions]
+    said = "suppression added" if report.mode == "check" else "suppression"
+    lines += [f"{said}: {one_line(s.path)}:{s.line}: allow {s.gate or '?'} -- {one_line(s.reason or '(no reason)')}"
+              for s in report.suppressions]
     for gate in report.gates:
         lines += gate_lines(report, gate, paint)
     if report.vote_url:
         lines.append(f"Propose a DAO vote to merge: {report.vote_url}")
     lines.append(f"cogni-review: {paint(report.status, report.status.upper())} — {tally(report)}")
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
 
 
 def _painter(colour: bool):
