@@ -42,7 +42,7 @@ import inspect
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, TypeVar
@@ -164,8 +164,23 @@ class FileGateOptions(GateOptions):
 
     @cached_property
     def _selector(self) -> Callable[[str], bool]:
-        included, excluded = GlobSet(self.paths).matcher(), GlobSet(self.exclude).matcher()
-        return lambda path: included(path) and not excluded(path)
+        return _selector(self.paths, self.exclude)
+
+
+@lru_cache(maxsize=256)
+def _selector(paths: tuple[str, ...], exclude: tuple[str, ...]) -> Callable[[str], bool]:
+    """The test for one (paths, exclude) pair, shared by every gate that has it (most keep the
+    defaults), remembering each path's answer: a path is matched once, however many gates ask."""
+    included, excluded = GlobSet(paths).matcher(), GlobSet(exclude).matcher()
+    answers: dict[str, bool] = {}
+
+    def selects(path: str) -> bool:
+        answer = answers.get(path)
+        if answer is None:
+            answer = answers[path] = included(path) and not excluded(path)
+        return answer
+
+    return selects
 
 
 def rebase(options: BaseModel, folder: str) -> BaseModel:

@@ -46,6 +46,7 @@ _LANGUAGES = {
 _NAMES = {"dockerfile": "shell", "makefile": "shell", ".env": "shell"}
 
 
+@functools.lru_cache(maxsize=8192)
 def language_of(path: str) -> str:
     """'python' | 'javascript' | 'typescript' | 'tsx' | 'sql' | 'solidity' | 'yaml' | 'toml' | 'shell' |
     'text' | 'docs'.
