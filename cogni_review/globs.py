@@ -47,19 +47,28 @@ def matches_any(patterns: tuple[str, ...] | list[str], path: str) -> bool:
 
 @lru_cache(maxsize=512)
 def _compiled(patterns: tuple[str, ...]):
-    if not any(p.startswith("!") for p in patterns):
-        if not patterns:
-            return lambda path: False
-        one = re.compile("|".join(_regex(p, f"g{i}_") for i, p in enumerate(patterns)), re.DOTALL)
+    """One regex per run of patterns of the same sign: the last run that matches decides, so a
+    path costs a match or two however long the list."""
+    runs: list[tuple[bool, list[str]]] = []
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if not runs or runs[-1][0] != negated:
+            runs.append((negated, []))
+        runs[-1][1].append(pattern.lstrip("!") if negated else pattern)
+    compiled = [(negated, re.compile("|".join(_regex(p, f"g{i}_") for i, p in enumerate(run)), re.DOTALL))
+                for negated, run in reversed(runs)]
+    if not compiled:
+        return lambda path: False
+    if len(compiled) == 1 and not compiled[0][0]:
+        one = compiled[0][1]
         return lambda path: one.match(path + "/") is not None
-    rules = [(p.startswith("!"), re.compile(_regex(p.lstrip("!"), "g"), re.DOTALL)) for p in patterns]
 
     def decide(path: str) -> bool:
-        verdict, probe = False, path + "/"
-        for negated, rx in rules:
+        probe = path + "/"
+        for negated, rx in compiled:
             if rx.match(probe):
-                verdict = not negated
-        return verdict
+                return not negated
+        return False
 
     return decide
 

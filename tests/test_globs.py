@@ -185,3 +185,29 @@ def test_implicit_gate_options_that_do_not_validate_are_a_config_error() -> None
         catalog.resolve(loaded, catalog.builtins())
     assert str(e.value).startswith("spec.yaml:1: (top level): provider-api-key-usage, turned on by what the spec "
                                    "declares, cannot take the options derived from it (keys: ")
+
+
+def test_a_list_with_negations_decides_as_the_last_matching_pattern_does() -> None:
+    """Runs of same-sign patterns are matched as one regex each: the answer is still that of the
+    last pattern in the list that matches the path."""
+    import random
+
+    from cogni_review.gate import DEPLOY_OUTSIDE_APPS, TEST_PATHS
+
+    def last_match_wins(patterns, path) -> bool:
+        verdict = False
+        for pattern in patterns:
+            if globs.matches_any((pattern.lstrip("!"),), path):
+                verdict = not pattern.startswith("!")
+        return verdict
+
+    pool = [*DEPLOY_OUTSIDE_APPS, *TEST_PATHS, "src/**", "!src/gen/**", "src/gen/keep.ts", "!**/*.md", "docs",
+            "!docs/a.md"]
+    paths = ["src/a.ts", "src/gen/a.ts", "src/gen/keep.ts", "infra/x.sh", "infra/src/a.ts", "k8s/a.yaml",
+             "a/.github/w.yml", "docs/a.md", "docs/b.md", "x/tests/a.ts", "nodes/a/app/src/scripts/x.ts",
+             "scripts/deploy.sh", ".env", "a/.env.local"]
+    rng = random.Random(7)
+    for _ in range(2000):
+        patterns = tuple(rng.choice(pool) for _ in range(rng.randint(0, 6)))
+        for path in paths:
+            assert globs.matches_any(patterns, path) is last_match_wins(patterns, path), (patterns, path)
