@@ -8,12 +8,13 @@ these itself. So before libcst sees a file, the standard library's tokenizer mea
 linear time and without recursion, and a file past a limit is not parsed: `check` raises
 `ParseFailure`, and the file is read as plain text with a note saying why.
 
-The limits: the file's size and token count (which bound libcst's time and memory) and the depth
-of the tree a statement makes, as deep as CPython's own limit of 200 nested brackets. Each
-indentation level counts two, each open bracket one, and each operator, trailer (`.x`, `(…)`,
-`[…]`), keyword operator, lambda or `elif` deepens what follows it; a comma or an assignment
-starts a new chain. Comparisons do not count (libcst keeps `a < b < c` flat), and a run of
-adjacent string literals, which libcst nests but handles in linear time, has a limit of its own.
+The limits: the file's size and token count (which bound libcst's time and memory) and the depth of
+the tree a statement makes, as deep as CPython's own limit of 200 nested brackets. Each indentation
+level counts two, each open bracket one, and each operator, trailer (`.x`, `(…)`, `[…]`), keyword
+operator, lambda or `elif` deepens what follows it; a comma or an assignment starts a new chain,
+except among a lambda's parameters, whose defaults nest. Comparisons do not count (libcst keeps `a
+< b < c` flat), and a run of adjacent string literals, which libcst nests but handles in linear
+time, has a limit of its own.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class _Meter:
                 self.lambdas.pop()
         elif value == ":" and self.lambdas[-1]:
             self.lambdas[-1] -= 1  # a lambda's body is inside the lambda: the chain goes on
+        elif value in _RESETS and self.lambdas[-1]:
+            pass  # a lambda's parameters (`lambda a=lambda a=…`): the chain goes on into its defaults
         elif value in _RESETS or value == ":":
             self.chains[-1] = 0
         elif value in _CHAINING:

@@ -25,6 +25,7 @@ ATTACKS = {
     "plus-chain": "x = " + " + ".join(["a"] * 20_000),
     "conditional-chain": "x = " + "a if b else " * 20_000 + "c",
     "lambda-chain": "x = " + "lambda: " * 20_000 + "1",
+    "lambda-defaults": "f = " + "lambda a=" * 5_000 + "0" + ": 0" * 5_000,
     "elif-chain": "if a:\n    pass\n" + "elif a:\n    pass\n" * 20_000,
     "adjacent-strings": "x = " + " ".join(['"a"'] * 5_000),
     "comprehension": "x = [a " + "for a in b " * 20_000 + "]",
