@@ -77,6 +77,8 @@ def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """The patterns, if each is a glob this module can match; a ValueError naming the first that is not."""
     for pattern in patterns:
         try:
+            if len(pattern) > MAX_LENGTH:
+                raise ValueError(f"{len(pattern)} characters long; the limit is {MAX_LENGTH}")
             re.compile(_regex(pattern.lstrip("!"), "g"))
         except (re.error, ValueError) as e:
             shown = pattern if len(pattern) <= 80 else pattern[:60] + "…"
@@ -85,14 +87,16 @@ def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def escape(text: str) -> str:
-    """`text` as a glob matching itself only: every character globs give a meaning is escaped."""
-    return "".join(f"\\{c}" if c in "*?[]{}!\\" else c for c in text)
+    """`text` as a glob matching itself only: every character globs give a meaning is escaped,
+    and white space too, which a pattern's ends would otherwise lose."""
+    return "".join(f"\\{c}" if c in "*?[]{}!\\" or c.isspace() else c for c in text)
 
 
 def rebase(pattern: str, folder: str) -> str:
     """`pattern`, written relative to `folder`, as a pattern relative to the repository root:
     what a nested spec's glob means. A pattern without a slash still matches at any depth, but
-    only below `folder`; `!` keeps its meaning."""
+    only below `folder`; `!` keeps its meaning. The length limit is the written pattern's (checked
+    by `validate`): the folder, however deep, is the repository's, not the spec author's."""
     if not folder:
         return pattern
     negated, body = pattern.startswith("!"), pattern.lstrip("!").strip()
@@ -109,8 +113,6 @@ def _regex(pattern: str, group: str) -> str:
     pattern = pattern.strip()
     if not pattern.strip("/"):
         raise ValueError("an empty glob matches nothing")
-    if len(pattern) > MAX_LENGTH:
-        raise ValueError(f"{len(pattern)} characters long; the limit is {MAX_LENGTH}")
     anywhere = "/" not in pattern.rstrip("/")
     directory = pattern.endswith("/")
     names = itertools.count()

@@ -211,3 +211,14 @@ def test_a_list_with_negations_decides_as_the_last_matching_pattern_does() -> No
         patterns = tuple(rng.choice(pool) for _ in range(rng.randint(0, 6)))
         for path in paths:
             assert globs.matches_any(patterns, path) is last_match_wins(patterns, path), (patterns, path)
+
+
+@pytest.mark.parametrize("folder", [" pkg", "pkg ", "a b/\tc", "/".join(["a" * 200] * 6), "x[1]/{y}/*!"])
+def test_a_rebased_glob_matches_below_its_folder_whatever_the_folder_is(folder) -> None:
+    """A nested spec's folder is the repository's: its blanks, glob characters and length are
+    taken as they are (the length limit is the written pattern's)."""
+    for pattern, path in (("src/**", "src/a.ts"), ("*.ts", "src/a.ts"), ("!src/gen/**", "src/gen/a.ts")):
+        rebased = globs.rebase(pattern, folder)
+        assert rebased.startswith("!") is pattern.startswith("!")
+        assert globs.validate((pattern,)) and globs.matches_any((rebased.lstrip("!"),), f"{folder}/{path}")
+        assert not globs.matches_any((rebased.lstrip("!"),), f"{folder.strip()}x/{path}")
