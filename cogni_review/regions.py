@@ -122,7 +122,9 @@ def certainly_code(language: str, text: str, offset: int) -> bool:
 # tree-sitter grammars, in C: fast, and they recover from syntax errors locally, so one odd
 # construct (an import attribute, a new type operator) costs the file only the error's own span.
 # In Python, a docstring is an expression statement that is nothing but plain string literals (no
-# f-string anywhere in it): it has no effect at run time, whatever it says.
+# f-string anywhere in it), of more than one word: prose, which no code reads. The first statement
+# of a module, class or function is kept in its `__doc__`, so a one-word docstring (a bare address
+# or reason) is judged as code, and so is every docstring of a file that mentions `__doc__`.
 
 _TREE_SITTER_GRAMMARS = {
     "javascript": ("tree_sitter_javascript", "language"),  # also parses JSX
@@ -147,7 +149,8 @@ def _tree_sitter_regions(language: str, text: str) -> Analysis:
     root = tree_sitter.Parser(grammar).parse(data).root_node
     captures = tree_sitter.QueryCursor(query).captures(root)
     spans = [(n.start_byte, n.end_byte, "comment") for n in captures.get("comment", [])]
-    spans += [(n.start_byte, n.end_byte, "docstring") for n in captures.get("statement", []) if _docstring(n)]
+    if "__doc__" not in text:  # a file that reads docstrings makes them data
+        spans += [(n.start_byte, n.end_byte, "docstring") for n in captures.get("statement", []) if _docstring(n)]
     problem = None
     if root.has_error:
         errors = _errors(root)
@@ -173,7 +176,14 @@ def _docstring(statement: Any) -> bool:
         node = inner[0]
     strings = [node] if node.type == "string" else [c for c in node.named_children if c.type == "string"] \
         if node.type == "concatenated_string" else []
-    return bool(strings) and all(_plain(s) for s in strings)
+    return bool(strings) and all(_plain(s) for s in strings) and _prose(strings)
+
+
+def _prose(strings: list[Any]) -> bool:
+    """Whether the strings read as words, not as one value: a docstring that is a single word
+    (`"0x5290…"`, `"credits_purchase"`) is a constant kept in `__doc__`, and judged as code."""
+    content = b"".join(c.text for s in strings for c in s.children if c.type == "string_content")
+    return len(content.split()) > 1
 
 
 def _plain(string: Any) -> bool:
