@@ -478,7 +478,16 @@ def _toml_regions(text: str) -> tuple[Region, ...]:
     return tuple(regions)
 
 
-_SHELL = re.compile(r"""<<-?[ \t]*(?P<quote>['"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?P=quote)|["'`\\#]|\$\(|\$'""")
+#: a here-document's delimiter word, quoted or escaped in any part (`EOF`, `'EOF'`, `\\EOF`, `E"OF"`);
+#: `<<<` is a here-string, not a here-document
+_HEREDOC_WORD = r"""(?:[A-Za-z_]|\\.|'[^'\n]*'|"[^"\n]*")(?:[A-Za-z0-9_.-]|\\.|'[^'\n]*'|"[^"\n]*")*"""
+_SHELL = re.compile(rf"""(?<!<)<<-?[ \t]*(?P<word>{_HEREDOC_WORD})|["'`\\#]|\$\(|\$'""")
+
+
+def _delimiter(word: str) -> str:
+    """The line that ends a here-document opened with `word`: the word with its quotes and
+    backslashes removed, as the shell reads it."""
+    return re.sub(r"""'([^']*)'|"([^"]*)"|\\(.)""", lambda m: next(g for g in m.groups() if g is not None), word)
 
 
 def _shell_regions(text: str) -> tuple[Region, ...]:
@@ -488,7 +497,7 @@ def _shell_regions(text: str) -> tuple[Region, ...]:
     while match := _SHELL.search(text, pos):
         token, start = match.group(), match.start()
         if match.group("word"):
-            heredocs.append((match.group("word"), token.startswith("<<-")))
+            heredocs.append((_delimiter(match.group("word")), token.startswith("<<-")))
             pos = match.end()
             continue
         if heredocs and "\n" in text[pos:start]:  # a here-document's body starts on the next line
