@@ -29,7 +29,7 @@ class Region:
 
 
 _LANGUAGES = {
-    **dict.fromkeys((".py", ".pyi"), "python"),
+    **dict.fromkeys((".py", ".pyi", ".pyw"), "python"),
     **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx"), "javascript"),
     **dict.fromkeys((".ts", ".mts", ".cts"), "typescript"),
     ".tsx": "tsx",
@@ -60,6 +60,31 @@ def language_of(path: str) -> str:
     if name in _NAMES or name.startswith((".env.", "dockerfile.")):
         return _NAMES.get(name, "shell")
     return _LANGUAGES.get(os.path.splitext(name)[1], "text")
+
+
+#: interpreters named on a script's `#!` line, and the language they run
+_INTERPRETERS = {
+    **dict.fromkeys(("python", "python2", "python3", "pypy", "pypy3"), "python"),
+    **dict.fromkeys(("node", "nodejs", "deno", "bun"), "javascript"),
+    **dict.fromkeys(("ts-node", "tsx"), "typescript"),
+    **dict.fromkeys(("sh", "bash", "dash", "zsh", "ksh"), "shell"),
+}
+_SHEBANG = re.compile(rb"#![ \t]*(\S+)(?:[ \t]+(?:-\S+[ \t]+)*(\S+))?")
+
+
+def language_of_script(path: str, head: bytes) -> str | None:
+    """The language of an extensionless script (`bin/mint`) from its `#!` line: the interpreter,
+    or the program `env` runs (`#!/usr/bin/env -S python3 -u`); None when there is none."""
+    if "." in path.rsplit("/", 1)[-1].lstrip("."):
+        return None
+    match = _SHEBANG.match(head)
+    if match is None:
+        return None
+    program = match.group(1).rsplit(b"/", 1)[-1]
+    if program == b"env" and match.group(2):
+        program = match.group(2).rsplit(b"/", 1)[-1]
+    name = re.sub(rb"[0-9.]+$", b"", program).decode("ascii", "replace")
+    return _INTERPRETERS.get(name) or _INTERPRETERS.get(program.decode("ascii", "replace"))
 
 
 @dataclass(frozen=True)

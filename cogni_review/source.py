@@ -75,7 +75,11 @@ class SourceFile:
 
     @cached_property
     def language(self) -> str:
-        return regions.language_of(self.path)
+        """By the file's extension or name, or for a script without one, by its `#!` line."""
+        language = regions.language_of(self.path)
+        if language == "text" and self.data.startswith(b"#!"):
+            return regions.language_of_script(self.path, self.data[:200]) or language
+        return language
 
     @cached_property
     def _python(self) -> tuple[pytree.Tree | None, str | None]:

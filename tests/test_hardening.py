@@ -613,3 +613,33 @@ def test_diff_noprefix_in_the_repository_config_does_not_lose_added_lines(projec
     repo = Repository.open(project.root)
     files = diff.between(repo, "main", "feature", repo.revision("main"), repo.revision("feature")).files
     assert [(f.path, sorted(f.added_lines)) for f in files] == [("src/pay.ts", [1])]
+
+
+# Scripts without an extension ----------------------------------------------------------------
+
+SCRIPT_SPEC = """\
+gates:
+  - type: call-confinement
+    with: {calls: {credit_account: [billing/ledger.py]}}
+  - type: wallet-address-literals
+    with: {paths: ["bin/**", "billing/**"]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        pytest.param("billing/bin/mint", "#!/usr/bin/env python3\n# credit_account in a comment\nledger.credit_account(1)\n",
+                     [("call-confinement", "billing/bin/mint", 3, "credit_account")], id="python-by-shebang"),
+        pytest.param("billing/tool.pyw", "ledger.credit_account(1)\n",
+                     [("call-confinement", "billing/tool.pyw", 1, "credit_account")], id="pyw"),
+        pytest.param("bin/pay", f'#!/usr/bin/env -S node --no-warnings\n// {A1}\nconst to = "{A2}";\n',
+                     [("wallet-address-literals", "bin/pay", 3, A2)], id="node-by-shebang"),
+        pytest.param("bin/run", f'#!/bin/bash\n# {A1}\necho "{A2}"\n',
+                     [("wallet-address-literals", "bin/run", 3, A2)], id="shell-by-shebang"),
+    ],
+)
+def test_a_script_without_an_extension_is_judged_in_the_language_its_first_line_names(repo, path, code, expected):
+    """A Python script named `bin/mint` is Python: the Python rules judge it, and its comments are comments."""
+    repo.commit("spec", **{".cogni/repo-spec.yaml": SCRIPT_SPEC, path: code})
+    assert found(audit(repo)) == expected
