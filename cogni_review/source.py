@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -33,6 +34,7 @@ WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 #: `\x41`, `\101`, `\u0041`, `\U00000041`, `\cA` (`\u{41}` and `\N{…}` end in `}`, no word character)
 _ESCAPE_BODY = re.compile(r"[A-Za-z0-9]|x[0-9a-fA-F]{1,2}|[0-7]{2,3}|c[A-Za-z]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}")
 _ESCAPE_LENGTHS = (1, 2, 3, 5, 9)
+_WORD = re.compile(r"[^\W\d]\w*")  # a name, in any script
 QUICK_CHECKS = 64  # more matches than this in one file: parse it once instead of looking back each time
 LONG_LINE = 2000  # longer lines (minified code) are keyed by the text around a finding
 WINDOW = 200
@@ -149,7 +151,8 @@ class SourceFile:
 
         `whole_words` drops a match that starts inside a word (see `joined`): a check that, unlike a
         look-behind in the pattern, keeps the regex engine's fast literal scan. A dropped match does
-        not hide one that starts later inside it.
+        not hide one that starts later inside it. In Python a name is also matched as Python reads
+        it, folded to NFKC (`ｃredit_account` is `credit_account`).
         """
         text, found, pos = self.text, [], 0
         while (m := pattern.search(text, pos)) is not None:
@@ -158,12 +161,28 @@ class SourceFile:
                 continue
             found.append(m)
             pos = max(m.end(), m.start() + 1)
-        if not found:
+        tokens = [self._token(m) for m in found]
+        if self.language == "python" and not text.isascii():
+            tokens = sorted(tokens + self._normalized_names(pattern, whole_words), key=lambda t: t.offset)
+        if not tokens:
             return []
-        quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
-        found = [m for m in found if (quick and regions.certainly_code(self.language, text, m.start()))
-                 or not self.in_comment(m.start())]
-        return [self._token(m) for m in found]
+        quick = len(tokens) <= QUICK_CHECKS  # each quick check looks back along the text
+        return [t for t in tokens if (quick and regions.certainly_code(self.language, text, t.offset))
+                or not self.in_comment(t.offset)]
+
+    def _normalized_names(self, pattern: re.Pattern[str], whole_words: bool) -> list[TokenMatch]:
+        """Python reads a name as its NFKC form (`ｃredits_purchase` is `credits_purchase`): a match
+        in the normal form of each name NFKC changes, at the name, as the token it spells."""
+        found = []
+        for word in _WORD.finditer(self.text):
+            name = word.group()
+            if name.isascii() or (normal := unicodedata.normalize("NFKC", name)) == name:
+                continue
+            for m in pattern.finditer(normal):
+                if not (whole_words and joined(normal, m.start())):
+                    line, column = self.position(word.start())
+                    found.append(TokenMatch(m.group(), word.start(), line, column, self.line_text(line, word.start())))
+        return found
 
     def in_comment(self, offset: int) -> bool:
         """Inside a comment or a docstring."""

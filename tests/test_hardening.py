@@ -643,3 +643,29 @@ def test_a_script_without_an_extension_is_judged_in_the_language_its_first_line_
     """A Python script named `bin/mint` is Python: the Python rules judge it, and its comments are comments."""
     repo.commit("spec", **{".cogni/repo-spec.yaml": SCRIPT_SPEC, path: code})
     assert found(audit(repo)) == expected
+
+
+NFKC_SPEC = """\
+providers:
+  openrouter: {api_key_env: OPENROUTER_API_KEY}
+gates:
+  - type: call-confinement
+    with: {calls: {credit_account: [billing/ledger.py]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        pytest.param("billing/api.py", "ledger.\uff43\uff52\uff45\uff44\uff49\uff54_account(1)\n",
+                     [("call-confinement", "billing/api.py", 1, "credit_account")], id="full-width-call"),
+        pytest.param("src/a.py", "key = settings.\uff2fPENROUTER_API_KEY\n",
+                     [("provider-api-key-usage", "src/a.py", 1, "OPENROUTER_API_KEY")], id="full-width-key-name"),
+        pytest.param("src/b.py", "key = settings.MY_\uff2fPENROUTER_API_KEY\n", [], id="full-width-inside-a-longer-name"),
+        pytest.param("src/c.py", "# settings.\uff2fPENROUTER_API_KEY\nx = 1\n", [], id="full-width-in-a-comment"),
+    ],
+)
+def test_python_names_are_read_as_python_reads_them(repo, path, code, expected):
+    """Python folds a name to NFKC: `ｃｒｅｄｉｔ_account` is `credit_account`, whatever bytes spell it."""
+    repo.commit("spec", **{".cogni/repo-spec.yaml": NFKC_SPEC, path: code})
+    assert found(audit(repo)) == expected
