@@ -253,7 +253,7 @@ class _Reader:
     def notes(self) -> list[Note]:
         notes = [Note(NoteKind.PLAIN_TEXT, why, path) for path, why in sorted(self.fallbacks.items())]
         notes += [Note(NoteKind.PLAIN_TEXT, "read as plain text, where a comment cannot be told from a string: its "
-                       "`cogni: allow` directives suppress nothing", path) for path in self.unread_directives]
+                       "`cogni: allow` directives suppress nothing", path) for path in sorted(self.unread_directives)]
         skipped = self.snapshot.skipped if self.snapshot is not None else {}
         notes += [Note(NoteKind.NOT_SCANNED, f"{why}, not followed", path) for path, why in sorted(skipped.items())]
         media = [p for p in self.binary if p.rsplit(".", 1)[-1].lower() in MEDIA]
@@ -359,6 +359,7 @@ class _Judging:
         return {"runs": runs, "listed": self.sups.listed, "invalid": self.sups.invalid, "stale": self.sups.stale,
                 "suppressed": self.sups.suppressed,
                 "binary": self.head.binary, "fallbacks": self.head.fallbacks, "skipped": self.head.snapshot.skipped,
+                "unread": self.head.unread_directives,
                 "matched": self.matched, "scope": self.scope, "removed": self.removed, "unselected": self.unselected}
 
     def merge(self, part: dict) -> None:
@@ -370,6 +371,7 @@ class _Judging:
         self.sups.suppressed += part["suppressed"]
         self.head.binary += part["binary"]
         self.head.fallbacks.update(part["fallbacks"])
+        self.head.unread_directives += part["unread"]
         self.head.snapshot.skipped.update(part["skipped"])
         self.matched.update(part["matched"])
         self.scope |= part["scope"]

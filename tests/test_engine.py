@@ -140,6 +140,7 @@ def test_a_large_run_shared_among_processes_finds_exactly_what_one_process_finds
     files = {f"src/m{n}.ts": (f'const to = "{A1}";\n' if n % 3 == 0 else "export const x = 1;\n") for n in range(60)}
     files.update({f"src/s{n}.ts": f"// cogni: allow wallet-address-literals -- fixture {n}\nconst a = 1;\n" for n in range(5)})
     files["src/broken.tsx"] = f'const a = <div>{{/* {A1} */}} <\n'
+    files.update({f"src/g{n}.go": f'a := "{A1}" // cogni: allow wallet-address-literals -- unread\n' for n in range(3)})
     project.commit("many", **files)
     (project.root / "src" / "link.ts").symlink_to("m0.ts")
     monkeypatch.setattr(engine, "PARALLEL_MIN", 10)
@@ -152,7 +153,8 @@ def test_a_large_run_shared_among_processes_finds_exactly_what_one_process_finds
             return engine.run(workspace.gates(chosen), engine.Sides.of_snapshot(snapshot), workers=workers)
 
     serial, shared = report(1), report(2)
-    assert len(serial.violations) == 21
+    assert len(serial.violations) == 24
+    assert sum(n.kind == "plain_text" and n.path.endswith(".go") for n in serial.notes) == 3
     assert shared.violations == serial.violations
     assert [(g.id, g.status, {k: v for k, v in g.stats.items()}) for g in shared.gates] == \
         [(g.id, g.status, {k: v for k, v in g.stats.items()}) for g in serial.gates]
