@@ -5,10 +5,11 @@ directories (a trailing `/**`, everything below), `[abc]` a character class, `{a
 `\\x` a literal `x`. A pattern without a slash matches a name at any depth (`*.test.ts`). A pattern
 with a wildcard matches files: it matches a directory, and so every file below it, only when
 written as one, ending in `/` or `/**` (`src/*/`, `docs/**`), so `*.test.ts` never takes in a
-folder named `evil.test.ts/`. A pattern with no wildcard and no extension names a file or a folder:
-`docs` and `.cogni` match themselves and everything below them, as in .gitignore; a name with an
-extension (`src/env.ts`) is a file only. In a list, a later `!pattern` takes back what earlier ones
-matched.
+folder named `evil.test.ts/`; a last name that is only `*` (`src/*`, `.github/*`) is any entry,
+folders and all below them, as in .gitignore. A pattern with no wildcard and no extension names a
+file or a folder: `docs` and `.cogni` match themselves and everything below them, as in .gitignore;
+a name with an extension (`src/env.ts`) is a file only. In a list, a later `!pattern` takes back
+what earlier ones matched.
 
 Matching takes time linear in the path, whatever the pattern: each wildcard commits to the
 leftmost place where what follows it fits (as Python's fnmatch does), so no pattern can make the
@@ -130,6 +131,8 @@ def _regex(pattern: str, group: str) -> str:
         if directory and segments[-1] is not _DOUBLE:
             segments.append(_DOUBLE)
         alternatives.append(_path_regex(segments, lambda: f"{group}{next(names)}"))
+        if not directory and segments[-1] == "*":  # `src/*`: any entry of src, folders and all below them
+            alternatives.append(_path_regex([*segments, _DOUBLE], lambda: f"{group}{next(names)}"))
     return "|".join(f"(?:{a})" for a in alternatives)
 
 
