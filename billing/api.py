@@ -41,6 +41,7 @@ ERRORS = (  # (exception type, HTTP status, code): the first match wins
     (sessions.Unauthenticated, 401, "unauthenticated"),
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
+    (db.IntegrityError, 409, "conflict"),  # the database refused the write: its invariant held
     (InsufficientCredits, 402, "insufficient_credits"),
     (BillingError, 400, "bad_request"),
 )
@@ -134,7 +135,7 @@ def create_app(service: Service):
         try:
             attempt = payments.get(s.conn(), attempt_id, user=payer.owner_user_id)
         except NotFound:
-            attempt = payments.create_intent(s.conn(), payer, cents, attempt_id=attempt_id)
+            attempt = _intent_once(payer, cents, attempt_id)
         if attempt.amount_cents != cents:
             raise Conflict(f"payment {attempt.id} is for {attempt.amount_cents} cents, not"
                            f" {cents}")
@@ -211,6 +212,19 @@ def create_app(service: Service):
         return {"audit": [asdict(e) for e in revenue_rules.audit(
             s.conn(), request.path_params["rule_id"])]}
 
+    def _intent_once(payer: Account, cents: int, attempt_id: str) -> payments.Attempt:
+        """The caller's payment id, recorded once: a concurrent confirm of the same id that
+        records it first is the same payment; another account's is a conflict."""
+        try:
+            return payments.create_intent(s.conn(), payer, cents, attempt_id=attempt_id)
+        except db.IntegrityError as e:
+            if not e.duplicate:
+                raise
+        try:
+            return payments.get(s.conn(), attempt_id, user=payer.owner_user_id)
+        except NotFound:
+            raise Conflict(f"payment id {attempt_id} is taken by another account") from None
+
     def _judge_and_settle(attempt_id: str) -> dict[str, Any]:
         judged = payments.verify(s.conn(), attempt_id, s.verifier, s.rail)
         minted = 0
@@ -265,7 +279,7 @@ def _router(service: Service):
                 body = await _read_body(request, fields)
                 request.state.token = _bearer(request)
                 result = await run_in_threadpool(handler, request, body)
-            except BillingError as e:
+            except (BillingError, db.IntegrityError) as e:
                 return _error(e)
             status, payload = result if isinstance(result, tuple) else (200, result)
             return JSONResponse(payload, status_code=status)
@@ -309,7 +323,7 @@ def _bearer(request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-def _error(error: BillingError):
+def _error(error: BillingError | db.IntegrityError):
     from starlette.responses import JSONResponse
 
     if isinstance(error, _IdentityInBody):

@@ -133,7 +133,7 @@ def submit(conn: db.Connection, payer: Account, attempt_id: str, tx_hash: str,
     if recorded is not None:
         if recorded.tx_hash != tx_hash:
             raise Conflict(f"payment attempt {attempt.id!r} is paid by transaction"
-                               f" {recorded.tx_hash}, not {tx_hash}")
+                           f" {recorded.tx_hash}, not {tx_hash}")
         return recorded
     try:
         with db.write(conn, user=payer.owner_user_id):
@@ -144,8 +144,14 @@ def submit(conn: db.Connection, payer: Account, attempt_id: str, tx_hash: str,
     except db.IntegrityError as e:
         if not e.duplicate:
             raise
-        raise Conflict(f"transaction {tx_hash} already pays for a payment attempt;"
+        raced = transaction(conn, attempt.id)  # a concurrent submit may have recorded it first
+        if raced is None:
+            raise Conflict(f"transaction {tx_hash} already pays for a payment attempt;"
                            " a transaction pays once") from None
+        if raced.tx_hash != tx_hash:
+            raise Conflict(f"payment attempt {attempt.id!r} is paid by transaction"
+                           f" {raced.tx_hash}, not {tx_hash}") from None
+        return raced
     return transaction(conn, attempt.id)
 
 

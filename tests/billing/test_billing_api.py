@@ -7,6 +7,7 @@ JSON-RPC node double; the clock is the test's, so cooldowns can pass in an insta
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import datetime, timezone
 
 import httpx
@@ -158,7 +159,8 @@ def test_twenty_concurrent_submits_of_one_attempt_mint_once(api, database):
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted((code, body["status"]) for code, body in answers) == [(200, "settled")] * 20
+    assert [code for code, _ in answers] == [200] * 20, answers
+    assert [body["status"] for _, body in answers] == ["settled"] * 20
     assert sum(body["creditsApplied"] for _, body in answers) == 1000
     summary = api.call("GET", "/api/v1/payments/credits/summary", token)[1]
     assert [e["reason"] for e in summary["ledger"]] == [reasons.CREDITS_PURCHASE]
@@ -323,3 +325,27 @@ def test_the_legacy_confirm_endpoint_is_the_same_verified_rail(api):
     assert (first[1]["status"], first[1]["creditsApplied"], first[1]["balanceCredits"]) == (
         "settled", 1000, 1000)
     assert (again[1]["creditsApplied"], again[1]["balanceCredits"]) == (0, 1000)
+
+
+def test_twenty_concurrent_confirms_of_one_payment_id_record_it_once(api):
+    token, wallet = api.user()
+    payment, tx_hash = str(uuid.uuid4()), new_tx_hash()
+    api.chain.pay(tx_hash, wallet, 100 * 10**4)
+    body = {"amountUsdCents": 100, "clientPaymentId": payment, "txHash": tx_hash}
+    answers, start = [], threading.Barrier(20)
+
+    def confirm():
+        start.wait()
+        answers.append(api.call("POST", "/api/v1/payments/credits/confirm", token, body))
+
+    threads = [threading.Thread(target=confirm) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [code for code, _ in answers] == [200] * 20, answers
+    assert sum(answer["creditsApplied"] for _, answer in answers) == 1000
+    assert {answer["balanceCredits"] for _, answer in answers} == {1000}
+    other, _ = api.user()
+    taken = api.call("POST", "/api/v1/payments/credits/confirm", other, body)
+    assert (taken[0], taken[1]["error"]["code"]) == (409, "conflict")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
-from billing import invariants, ledger, payments, reasons, revenue_rules, startup
+from billing import clock, db, invariants, ledger, payments, reasons, revenue_rules, startup
 from billing.accounts import ServiceAccounts, UserAccounts
 from billing.env import RevenueShare
 from billing.errors import BillingError
 import billing_workers
 from billing_fixtures import (  # noqa: F401 (pytest fixtures)
     conn, database, rows, use_share, verified)
+from chain_double import RAIL, new_tx_hash, wallet_of
 
 SPAWN = billing_workers.SPAWN
 THREE_QUARTERS = RevenueShare(3, 4)
@@ -119,6 +123,60 @@ def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
     monkeypatch.undo()
     payments.settle(conn, attempt.id)
     assert len(legs(conn, attempt.id)) == 2
+
+
+def _wait_until_a_write_waits(database, seconds: float = 10.0) -> None:
+    """PostgreSQL: until a backend waits for a lock (the superuser sees every session's
+    wait). SQLite keeps no such table: a pause long enough for the waiter to reach its lock."""
+    if database.kind != db.POSTGRESQL:
+        time.sleep(0.5)
+        return
+    watcher = db.connect(database.owner)
+    try:
+        deadline = time.monotonic() + seconds
+        while not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                  ).fetchone():
+            assert time.monotonic() < deadline, "the second submit never waited for the first"
+            time.sleep(0.01)
+    finally:
+        watcher.close()
+
+
+def test_a_submit_that_loses_the_race_to_the_same_hash_answers_as_a_repeat(database):
+    """Two submits of one hash for one attempt both read "not yet paid"; the loser's insert
+    meets the winner's row. It is the same transaction, so it answers with it, not a conflict."""
+    first = db.connect(database.url)
+    alice = UserAccounts(first, "alice").open()
+    attempt = payments.create_intent(first, alice, 100)
+    tx_hash, wallet = new_tx_hash(), wallet_of(alice.owner_user_id)
+    first.begin(write=True, user=alice.owner_user_id)
+    first.execute("INSERT INTO payment_transactions (attempt_id, chain_id, tx_hash, from_address,"
+                  " submitted_at) VALUES (?, ?, ?, ?, ?)",
+                  (attempt.id, RAIL.chain_id, tx_hash, wallet, clock.now_ms()))
+    answers = []
+
+    def lose():  # its own connection, opened in its own thread (SQLite's rule)
+        second = db.connect(database.url)
+        answers.append(_submit_or_error(second, alice, attempt.id, tx_hash, wallet))
+        answers.append(_submit_or_error(second, alice, attempt.id, new_tx_hash(), wallet))
+        second.close()
+
+    loser = threading.Thread(target=lose)
+    loser.start()
+    _wait_until_a_write_waits(database)
+    first.end(commit=True)
+    loser.join(30)
+    first.close()
+    assert [(type(a).__name__, getattr(a, "tx_hash", None)) for a in answers] == [
+        ("Transaction", tx_hash), ("Conflict", None)]
+    assert f"is paid by transaction {tx_hash}" in str(answers[1])
+
+
+def _submit_or_error(conn, payer, attempt_id, tx_hash, wallet):
+    try:
+        return payments.submit(conn, payer, attempt_id, tx_hash, RAIL, wallet=wallet)
+    except BillingError as e:
+        return e
 
 
 @pytest.mark.parametrize("purpose, minted", [
