@@ -38,11 +38,14 @@ OWNER = ""  # the scope of migrations: the connecting role itself (the owner, at
 
 
 class IntegrityError(Exception):
-    """The database refused a write: a constraint or a trigger. `duplicate` for a unique key."""
+    """The database refused a write: a constraint or a trigger. `duplicate` for a unique key;
+    `table`, the table whose constraint refused it, when the database names it (a refusal of a
+    deferred statement is raised from the statement it was sent with)."""
 
-    def __init__(self, message: str, *, duplicate: bool = False) -> None:
+    def __init__(self, message: str, *, duplicate: bool = False,
+                 table: str | None = None) -> None:
         super().__init__(message)
-        self.duplicate = duplicate
+        self.duplicate, self.table = duplicate, table
 
 
 class PermissionDenied(Exception):
@@ -80,6 +83,16 @@ class Connection:
 
     def end(self, *, commit: bool) -> None:
         self.execute("COMMIT" if commit else "ROLLBACK")
+
+    def fetch_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """The rows of each of several reads, in order (PostgreSQL: in one round trip)."""
+        return [self.execute(sql, params).fetchall() for sql, params in statements]
+
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads. SQLite runs it now; PostgreSQL sends it with the
+        next statement or the commit, whichever comes first, in one round trip with it (its
+        refusal, if any, is raised from there, as the same exceptions `execute` raises)."""
+        self.execute(sql, params)
 
     def close(self) -> None:
         raise NotImplementedError
@@ -174,6 +187,9 @@ class PostgresConnection(Connection):
         self.raw, self.target, self.lock_timeout = raw, url, lock_timeout
         self._sql: dict[str, str] = {}
         self.locked: set[str] = set()  # accounts locked by the open transaction
+        self._deferred: list[tuple[str, Sequence[Any]]] = []  # sent with the next statement
+        self._open = False  # a transaction is begun (its BEGIN may not be sent yet)
+        self._scopes: set[str] = set()  # roles this connection has taken once already
 
     @classmethod
     def open(cls, url: str, lock_timeout: float) -> PostgresConnection:
@@ -193,16 +209,53 @@ class PostgresConnection(Connection):
         return cls(raw, url, lock_timeout)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        import psycopg
+        with self._translated():
+            if self._deferred:
+                return self._send(self._text(sql), params)
+            return self.raw.execute(self._text(sql), params)
 
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if not self._open:
+            raise RuntimeError("only a statement inside a transaction can be deferred")
+        self._deferred.append((self._text(sql), params))
+
+    def fetch_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        with self._translated():
+            deferred, self._deferred = self._deferred, []
+            with self.raw.pipeline():
+                for queued, queued_params in deferred:
+                    self.raw.execute(queued, queued_params)
+                cursors = [self.raw.execute(self._text(sql), params) for sql, params in statements]
+            return [cursor.fetchall() for cursor in cursors]
+
+    def _send(self, text: str | None, params: Sequence[Any] = ()) -> Any:
+        """The deferred statements and then `text`, in one round trip (a pipeline); the
+        cursor of `text`. The first refusal is raised when the results come back."""
+        deferred, self._deferred = self._deferred, []
+        cursor = None
+        with self.raw.pipeline():
+            for queued, queued_params in deferred:
+                self.raw.execute(queued, queued_params)
+            if text is not None:
+                cursor = self.raw.execute(text, params)
+        return cursor
+
+    def _text(self, sql: str) -> str:
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
+        return text
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The database's refusals as this module's exceptions."""
+        import psycopg
+
         try:
-            return self.raw.execute(text, params)
+            yield
         except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as e:
             raise IntegrityError(_first_line(e), duplicate=isinstance(
-                e, psycopg.errors.UniqueViolation)) from None
+                e, psycopg.errors.UniqueViolation), table=e.diag.table_name) from None
         except psycopg.errors.InsufficientPrivilege as e:
             raise PermissionDenied(_first_line(e)) from None
         except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
@@ -213,7 +266,7 @@ class PostgresConnection(Connection):
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._open or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def begin(self, *, write: bool, user: str | None) -> None:
         import psycopg
@@ -221,26 +274,69 @@ class PostgresConnection(Connection):
         from psycopg import sql
 
         self.locked.clear()
+        self._deferred.clear()
         begin = "BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         if user == OWNER:
             self.raw.execute(begin)
+            self._open = True
             return
-        # One round trip: the transaction, its role and its user, each for this transaction only.
         role, user_id = (SERVICE_ROLE, "") if user is None else (USER_ROLE, user)
+        if role in self._scopes:
+            # The role was taken once on this connection: the transaction, its role and its
+            # user go with the first statement, in its round trip.
+            self._deferred += [(begin, ()), (_SCOPE, (role, user_id))]
+            self._open = True
+            return
+        # The first time, in a round trip of its own, so a role this login cannot take is
+        # named here: the transaction, its role and its user, each for this transaction only.
         scope = sql.SQL("{}; SELECT set_config('role', {}, true),"
                         " set_config('billing.user_id', {}, true)").format(
             sql.SQL(begin), sql.Literal(role), sql.Literal(user_id))
         try:
             self.raw.execute(scope.as_string(self.raw))
         except psycopg.Error as e:
-            if self.in_transaction:
+            if self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 self.raw.execute("ROLLBACK")
             raise BillingError(f"cannot take the role of this transaction ({_first_line(e)});"
                                " run `cogni-billing --db URL init` as the database owner, and"
                                " connect as billing_app (see billing/README.md)") from None
+        self._scopes.add(role)
+        self._open = True
+
+    def end(self, *, commit: bool) -> None:
+        """Commit (with whatever is deferred, in one round trip) or roll back; a transaction
+        whose BEGIN was never sent has nothing to end. A commit that fails rolls back before
+        its error is raised."""
+        from psycopg.pq import TransactionStatus
+
+        def sent() -> bool:
+            return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+        try:
+            if commit and not all(_begins(text) for text, _ in self._deferred):
+                with self._translated():
+                    self._send("COMMIT")
+            elif sent():
+                with self._translated():
+                    self.raw.execute("COMMIT" if commit else "ROLLBACK")
+        except BaseException:
+            if sent():
+                self.raw.execute("ROLLBACK")
+            raise
+        finally:
+            self._deferred.clear()
+            self._open = False
 
     def close(self) -> None:
         self.raw.close()
+
+
+_SCOPE = "SELECT set_config('role', %s, true), set_config('billing.user_id', %s, true)"
+
+
+def _begins(text: str) -> bool:
+    """A statement that only opens a transaction and sets its scope (nothing to commit)."""
+    return text == _SCOPE or text.startswith("BEGIN")
 
 
 def _first_line(error: Exception) -> str:
@@ -280,12 +376,14 @@ def read(conn: Connection, *, user: str | None = None) -> Iterator[Connection]:
 def lock_accounts(conn: Connection, *account_ids: str) -> None:
     """Make other writes to these accounts wait until this transaction ends (PostgreSQL).
 
-    Locks are taken in one order (by id), so two transactions never wait for each other.
-    On SQLite the transaction already excludes every other writer."""
+    Locks are taken in one order (by id), so two transactions never wait for each other. A
+    lock is deferred: it goes to the server with the transaction's next statement, in its
+    round trip, and is held before that statement runs. On SQLite the transaction already
+    excludes every other writer."""
     require_transaction(conn)
     if isinstance(conn, PostgresConnection):
         for account_id in sorted(set(account_ids) - conn.locked):
-            conn.execute("SELECT 1 FROM billing_accounts WHERE id = ? FOR UPDATE", (account_id,))
+            conn.defer("SELECT 1 FROM billing_accounts WHERE id = ? FOR UPDATE", (account_id,))
             conn.locked.add(account_id)
 
 

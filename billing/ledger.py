@@ -13,7 +13,7 @@ on PostgreSQL they lock the account's row first, so appends to one account take 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from billing import clock, db, reasons
@@ -56,7 +56,7 @@ def credit_account(
     if reason not in reasons.PAYMENT_REASONS:
         raise ValueError(f"{reason!r} does not mint credits")
     entry = _append(conn, account_id, require_credits(credits), reason, reference, metadata)
-    conn.execute(
+    conn.defer(
         "INSERT INTO credit_lots (billing_account_id, ledger_entry_id, pool_id, expires_at,"
         " original_credits, available_credits, reserved_credits, consumed_credits, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)",
@@ -96,10 +96,10 @@ def take_back(conn: db.Connection, account_id: str, credits: int, *, reason: str
         part = min(available, credits - taken)
         if part <= 0:
             break
-        conn.execute(
+        conn.defer(
             "UPDATE credit_lots SET available_credits = available_credits - ?,"
             " consumed_credits = consumed_credits + ? WHERE id = ?", (part, part, lot_id))
-        conn.execute("INSERT INTO lot_charges (lot_id, reason, reference, credits)"
+        conn.defer("INSERT INTO lot_charges (lot_id, reason, reference, credits)"
                      " VALUES (?, ?, ?, ?)", (lot_id, reason, reference, part))
         taken += part
     if taken:
@@ -130,38 +130,33 @@ def _append(
     metadata: dict[str, Any] | None,
 ) -> Entry:
     db.lock_accounts(conn, account_id)
-    row = conn.execute(
-        "SELECT balance_credits FROM billing_accounts WHERE id = ?", (account_id,)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"unknown billing account {account_id!r}")
-    if row[0] + amount > MAX_BALANCE:
-        raise BillingError(
-            f"account {account_id!r} would hold {row[0] + amount} credits, more than a balance"
-            f" can hold ({MAX_BALANCE}); refusing the {reason} of {amount}"
-        )
-    entry = Entry(
-        id=0,
-        billing_account_id=account_id,
-        amount=amount,
-        balance_after=row[0] + amount,
-        reason=reason,
-        reference=reference,
-        metadata=dict(metadata or {}),
-        created_at=clock.now_ms(),
-    )
-    try:
-        (entry_id,) = conn.execute(
+    created_at, data = clock.now_ms(), dict(metadata or {})
+    try:  # the balance read and the row written in one statement (one round trip)
+        row = conn.execute(
             "INSERT INTO credit_ledger (billing_account_id, amount, balance_after, reason,"
-            " reference, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (account_id, amount, entry.balance_after, reason, reference,
-             json.dumps(entry.metadata, sort_keys=True), entry.created_at),
+            " reference, metadata, created_at) SELECT id, ?, balance_credits + ?, ?, ?, ?, ?"
+            " FROM billing_accounts WHERE id = ? AND balance_credits <= ?"
+            " RETURNING id, balance_after",
+            (amount, amount, reason, reference, json.dumps(data, sort_keys=True), created_at,
+             account_id, MAX_BALANCE - max(amount, 0)),
         ).fetchone()
     except db.IntegrityError as e:
-        if e.duplicate:
+        if e.duplicate and e.table in (None, "credit_ledger"):
             raise DuplicateEntry(
                 f"the ledger already holds a {reason} entry for {reference!r}"
                 f" on account {account_id!r}"
             ) from None
         raise
-    return replace(entry, id=entry_id)
+    if row is None:  # no such account, or one whose balance would overflow
+        held = conn.execute(
+            "SELECT balance_credits FROM billing_accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        if held is None:
+            raise NotFound(f"unknown billing account {account_id!r}")
+        raise BillingError(
+            f"account {account_id!r} would hold {held[0] + amount} credits, more than a balance"
+            f" can hold ({MAX_BALANCE}); refusing the {reason} of {amount}"
+        )
+    return Entry(id=row[0], billing_account_id=account_id, amount=amount,
+                 balance_after=row[1], reason=reason, reference=reference, metadata=data,
+                 created_at=created_at)

@@ -75,39 +75,45 @@ def reserve(
     with db.write(conn, user=account.scope):
         now = clock.now_ms() if now is None else now
         db.lock_accounts(conn, account.id)
-        if idempotency_key is not None:
-            earlier = _by_key(conn, account, idempotency_key)
-            if earlier is not None:
-                if (earlier.credits, earlier.pool_id) != (credits, pool):
-                    raise Conflict(
-                        f"idempotency key {idempotency_key!r} already reserved"
-                        f" {earlier.credits} credits ({earlier.pool_id}); refusing other terms")
-                return earlier
-        owed = conn.execute(
-            "SELECT CAST(COALESCE(SUM(debt_credits - repaid_credits), 0) AS BIGINT)"
-            " FROM credit_debts WHERE billing_account_id = ?", (account.id,)).fetchone()[0]
-        if owed > 0:
+        # What the reservation depends on, read at once under the account's lock: its debt,
+        # its usable lots and (with a key) the key's earlier reservation.
+        owed, usable, *earlier = conn.fetch_all([
+            ("SELECT CAST(COALESCE(SUM(debt_credits - repaid_credits), 0) AS BIGINT)"
+             " FROM credit_debts WHERE billing_account_id = ?", (account.id,)),
+            _usable_lots(conn, account, pool, now),
+            *([(f"SELECT {_RESERVATION} FROM credit_reservations"
+                " WHERE billing_account_id = ? AND idempotency_key = ?",
+                (account.id, idempotency_key))] if idempotency_key is not None else []),
+        ])
+        if earlier and earlier[0]:
+            repeat = Reservation(*earlier[0][0])
+            if (repeat.credits, repeat.pool_id) != (credits, pool):
+                raise Conflict(
+                    f"idempotency key {idempotency_key!r} already reserved"
+                    f" {repeat.credits} credits ({repeat.pool_id}); refusing other terms")
+            return repeat
+        if owed[0][0] > 0:
             raise InsufficientCredits(
-                f"the account owes {owed} credits from a refunded payment; its next payment"
-                " repays them, and until then it reserves nothing")
-        taken = _take_fifo(conn, account, credits, pool, now)
+                f"the account owes {owed[0][0]} credits from a refunded payment; its next"
+                " payment repays them, and until then it reserves nothing")
+        taken = _take_fifo(usable, credits)
         reservation = Reservation(
             str(uuid.uuid4()), account.id, pool, credits, PENDING, None,
             now, now + ttl_seconds * 1000, None,
         )
-        conn.execute(
+        conn.defer(
             "INSERT INTO credit_reservations (id, billing_account_id, pool_id, credits, status,"
             " created_at, expires_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (reservation.id, account.id, pool, credits, PENDING, now, reservation.expires_at,
              idempotency_key),
         )
         for position, (lot_id, held) in enumerate(taken):
-            conn.execute(
+            conn.defer(
                 "UPDATE credit_lots SET available_credits = available_credits - ?,"
                 " reserved_credits = reserved_credits + ? WHERE id = ?",
                 (held, held, lot_id),
             )
-            conn.execute(
+            conn.defer(
                 "INSERT INTO reservation_lots (reservation_id, position, lot_id, credits)"
                 " VALUES (?, ?, ?, ?)",
                 (reservation.id, position, lot_id, held),
@@ -123,7 +129,7 @@ def finalize(conn: db.Connection, reservation_id: str, actual: int, *,
     is as unknown as a missing one (no confused deputy)."""
     require_credits(actual, allow_zero=True)
     with db.write(conn, user=owner.scope if owner else None):
-        reservation = _held(conn, reservation_id, owner)
+        reservation, held_lots = _held(conn, reservation_id, owner)
         if reservation.status == FINALIZED and reservation.consumed_credits == actual:
             return reservation
         if reservation.status == FINALIZED:
@@ -138,7 +144,7 @@ def finalize(conn: db.Connection, reservation_id: str, actual: int, *,
                 f"cannot finalize {actual} credits: reservation {reservation_id!r}"
                 f" holds {reservation.credits}"
             )
-        _return_lots(conn, reservation, consumed=actual)
+        _return_lots(conn, reservation, held_lots, consumed=actual)
         closed = _close(conn, reservation, FINALIZED, consumed=actual)
         if actual:
             ledger.debit_account(
@@ -155,12 +161,12 @@ def release(conn: db.Connection, reservation_id: str, *,
     """Give every reserved credit back; releasing a closed-but-unconsumed one changes nothing.
     With `owner`, only the owner's own reservation."""
     with db.write(conn, user=owner.scope if owner else None):
-        reservation = _held(conn, reservation_id, owner)
+        reservation, held_lots = _held(conn, reservation_id, owner)
         if reservation.status in (RELEASED, EXPIRED):
             return reservation
         if reservation.status == FINALIZED:
             raise BillingError(f"reservation {reservation_id!r} is finalized; nothing to release")
-        _return_lots(conn, reservation, consumed=None)
+        _return_lots(conn, reservation, held_lots, consumed=None)
         return _close(conn, reservation, RELEASED)
 
 
@@ -183,10 +189,10 @@ def sweep(conn: db.Connection, *, now: int | None = None) -> int:
         for start in range(0, len(due), per_transaction):
             with db.write(conn):
                 for reservation_id in due[start:start + per_transaction]:
-                    reservation = _held(conn, reservation_id)
+                    reservation, held_lots = _held(conn, reservation_id)
                     if reservation.status != PENDING:  # closed while the sweep came to it
                         continue
-                    _return_lots(conn, reservation, consumed=None)
+                    _return_lots(conn, reservation, held_lots, consumed=None)
                     _close(conn, reservation, EXPIRED, now=now)
                     expired += 1
         if len(due) < SWEEP_BATCH:
@@ -230,33 +236,43 @@ def get(conn: db.Connection, reservation_id: str) -> Reservation:
 
 
 def _held(conn: db.Connection, reservation_id: str,
-          owner: Account | None = None) -> Reservation:
-    """The reservation, read again once its account is locked (the first read may be stale)."""
-    first = get(conn, reservation_id)
-    if owner is not None and first.billing_account_id != owner.id:
+          owner: Account | None = None) -> tuple[Reservation, list[tuple[int, int, int]]]:
+    """The reservation and its lots (position, lot, credits), read once its account is locked
+    (a read before may be stale): one round trip on PostgreSQL, where the lock is found by the
+    reservation; in a user's scope another account's reservation is invisible, locks nothing."""
+    postgres = isinstance(conn, db.PostgresConnection)
+    if postgres:
+        conn.defer("SELECT 1 FROM billing_accounts WHERE id = (SELECT billing_account_id"
+                   " FROM credit_reservations WHERE id = ?) FOR UPDATE", (reservation_id,))
+    rows, held_lots = conn.fetch_all([
+        (f"SELECT {_RESERVATION} FROM credit_reservations WHERE id = ?", (reservation_id,)),
+        ("SELECT position, lot_id, credits FROM reservation_lots WHERE reservation_id = ?"
+         " ORDER BY position", (reservation_id,)),
+    ])
+    if not rows or owner is not None and rows[0][1] != owner.id:
         raise NotFound(f"unknown reservation {reservation_id!r}")
-    db.lock_accounts(conn, first.billing_account_id)
-    return get(conn, reservation_id)
+    held = Reservation(*rows[0])
+    if postgres:
+        conn.locked.add(held.billing_account_id)
+    return held, held_lots
 
 
-def _by_key(conn: db.Connection, account: Account, key: str) -> Reservation | None:
-    row = conn.execute(
-        f"SELECT {_RESERVATION} FROM credit_reservations"
-        " WHERE billing_account_id = ? AND idempotency_key = ?", (account.id, key)).fetchone()
-    return None if row is None else Reservation(*row)
-
-
-def _take_fifo(
-    conn: db.Connection, account: Account, credits: int, pool: str, now: int
-) -> list[tuple[int, int]]:
-    lots = conn.execute(
+def _usable_lots(conn: db.Connection, account: Account, pool: str,
+                 now: int) -> tuple[str, tuple]:
+    """The read of the account's lots a reservation in `pool` may draw on, in the order it
+    draws: the pool's own first, then general credits, soonest to expire first."""
+    return (
         "SELECT id, available_credits FROM credit_lots"
         " WHERE billing_account_id = ? AND available_credits > 0 AND pool_id IN (?, ?)"
         " AND (expires_at IS NULL OR expires_at > ?)"
         " ORDER BY pool_id = ?, expires_at IS NULL, expires_at, id"
         + (" FOR UPDATE" if conn.kind == db.POSTGRESQL else ""),
         (account.id, pool, GENERAL_POOL, now, GENERAL_POOL),
-    ).fetchall()
+    )
+
+
+def _take_fifo(lots: list[tuple[int, int]], credits: int) -> list[tuple[int, int]]:
+    """(lot, credits) drawn from `lots` in their order until `credits` are held."""
     taken, missing = [], credits
     for lot_id, available in lots:
         held = min(available, missing)
@@ -270,27 +286,24 @@ def _take_fifo(
 
 
 def _return_lots(
-    conn: db.Connection, reservation: Reservation, *, consumed: int | None
+    conn: db.Connection, reservation: Reservation, held_lots: list[tuple[int, int, int]], *,
+    consumed: int | None
 ) -> None:
-    """Move the reservation's credits out of `reserved`: `consumed` of them (None when the
-    reservation is released or expired) in FIFO order, the rest back to `available`."""
-    held_lots = conn.execute(
-        "SELECT position, lot_id, credits FROM reservation_lots WHERE reservation_id = ?"
-        " ORDER BY position",
-        (reservation.id,),
-    ).fetchall()
+    """Move the reservation's credits (`held_lots`, from `_held`) out of `reserved`: `consumed`
+    of them (None when the reservation is released or expired) in FIFO order, the rest back to
+    `available`."""
     to_consume = consumed or 0
     for position, lot_id, held in held_lots:
         used = min(held, to_consume)
         to_consume -= used
-        conn.execute(
+        conn.defer(
             "UPDATE credit_lots SET reserved_credits = reserved_credits - ?,"
             " consumed_credits = consumed_credits + ?, available_credits = available_credits + ?"
             " WHERE id = ?",
             (held, used, held - used, lot_id),
         )
         if consumed is not None:
-            conn.execute(
+            conn.defer(
                 "UPDATE reservation_lots SET consumed_credits = ?"
                 " WHERE reservation_id = ? AND position = ?",
                 (used, reservation.id, position),
@@ -306,13 +319,12 @@ def _close(
     now: int | None = None,
 ) -> Reservation:
     closed_at = clock.now_ms() if now is None else now
-    updated = conn.execute(
+    # Read pending under the account's lock; the database refuses to close it twice.
+    conn.defer(
         "UPDATE credit_reservations SET status = ?, consumed_credits = ?, closed_at = ?"
-        " WHERE id = ? AND status = ?",
-        (status, consumed, closed_at, reservation.id, PENDING),
-    ).rowcount
-    if updated != 1:
-        raise BillingError(f"reservation {reservation.id!r} was closed concurrently")
+        " WHERE id = ?",
+        (status, consumed, closed_at, reservation.id),
+    )
     return Reservation(
         reservation.id, reservation.billing_account_id, reservation.pool_id, reservation.credits,
         status, consumed, reservation.created_at, reservation.expires_at, closed_at,

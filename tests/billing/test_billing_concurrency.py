@@ -30,7 +30,8 @@ def test_writes_to_different_accounts_never_wait_for_each_other(tmp_path, fund):
     holder, other, same = (startup.open_database(database.url, lock_timeout=1) for _ in range(3))
     alice, bob = fund(holder, "alice", 100), fund(holder, "bob", 100)
     with db.write(holder, user="alice"):
-        db.lock_accounts(holder, alice.id)  # a write of alice's is in progress
+        db.lock_accounts(holder, alice.id)  # a write of alice's is in progress: its lock
+        holder.execute("SELECT 1")  # goes to the server with the transaction's next statement
         start = time.monotonic()
         lots.reserve(other, bob, 10)
         bob_waited = time.monotonic() - start
