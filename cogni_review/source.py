@@ -1,8 +1,9 @@
 """A file as gates see it: path, bytes, decoded text, and where its code is.
 
-Judges code, not text: `code_matches` skips matches inside comments and docstrings, using the
-language's real parser (see `regions`). A file that does not parse is scanned as plain text,
-and `fallback` says why, so nothing is dropped.
+Judges code, not text: `matches` skips matches inside comments and docstrings, using the
+language's real parser (see `regions`), or in JavaScript and TypeScript a lexer where it is sure
+(see `jslexer`). A file that does not parse is scanned as plain text, and `fallback` says why, so
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
-from cogni_review import pytree, regions
+from cogni_review import jslexer, pytree, regions
 from cogni_review.model import Location, Violation
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -157,9 +159,30 @@ class SourceFile:
         if not found:
             return []
         quick = len(found) <= QUICK_CHECKS  # each quick check looks back along the text
-        found = [m for m in found if (quick and regions.certainly_code(self.language, text, m.start()))
-                 or not self.in_comment(m.start())]
+        unsure = [m.start() for m in found if not (quick and regions.certainly_code(self.language, text, m.start()))]
+        if unsure:
+            inside = self._comment_test(unsure[-1])
+            commented = {offset for offset in unsure if inside(offset)}
+            found = [m for m in found if m.start() not in commented]
         return [self._token(m) for m in found]
+
+    def _comment_test(self, last: int) -> Callable[[int], bool]:
+        """How to tell whether an offset up to `last` is in a comment: from the regions when the file
+        was parsed already, else, in JavaScript and TypeScript, from the comments the lexer reads
+        (when it is sure of them), else by parsing the file."""
+        if not self.parsed and self.language in jslexer.LANGUAGES:
+            spans = self._lexed(last + 1)
+            if spans is not None:
+                starts = [start for start, _ in spans]
+                return lambda offset: (i := bisect.bisect_right(starts, offset) - 1) >= 0 and offset < spans[i][1]
+        return self.in_comment
+
+    def _lexed(self, until: int) -> list[tuple[int, int]] | None:
+        """The comments starting before `until`, remembered for the next gate (None: not sure)."""
+        known = self.__dict__.get("_lexer_comments")
+        if known is None or (known[1] is not None and known[0] < until):
+            known = self.__dict__["_lexer_comments"] = (until, jslexer.comments(self.language, self.text, until))
+        return known[1]
 
     def in_comment(self, offset: int) -> bool:
         """Inside a comment or a docstring."""
