@@ -42,7 +42,10 @@ class PluginFile:
     def declares_activation(self) -> bool:
         """Whether the module defines `activates(spec)` at top level (read without importing it)."""
         try:
-            tree = ast.parse(self.path.read_bytes(), str(self.path))
+            source = self.path.read_bytes()
+            if source.isascii() and b"activates" not in source:
+                return False  # no name in it is `activates` (a non-ASCII name may be, once normalised)
+            tree = ast.parse(source, str(self.path))
         except (OSError, SyntaxError, ValueError):
             return True  # let the import report what is wrong
         return any(_binds(node, "activates") for node in tree.body)
