@@ -170,7 +170,15 @@ class _Lexer:
             return index
 
     def role(self, at: int) -> str | None:
-        """Whether a `/` (or a `<`) at `at` starts a literal (REGEX) or is an operator (DIVIDE)."""
+        """Whether a `/` (or a `<`) at `at` starts a literal (REGEX) or is an operator (DIVIDE).
+        An operator after a line break is not decided: where the statement before cannot go on
+        (`var x`, `import 'm'`, `type A = B`), a semicolon is inserted and a literal starts."""
+        role = self._role(at)
+        if role == DIVIDE and _LINE_END.search(self.text, self.previous(at - 1) + 1, at):
+            return None
+        return role
+
+    def _role(self, at: int) -> str | None:
         text = self.text
         i = self.previous(at - 1)
         if i < 0:

@@ -46,7 +46,11 @@ def parsed(language: str, text: str) -> list[str]:
         pytest.param("x = f(\"(\", ')') / 2 /* c */;\n", ["/* c */"], id="call-with-parentheses-in-strings"),
         pytest.param("if (a) /b*/.test(c); // d\n", ["// d"], id="statement-after-if"),
         pytest.param("x = /a/ / 2; // d\n", ["// d"], id="division-after-a-regex"),
-        pytest.param("x = a\n/b/g; // d\n", ["// d"], id="no-semicolon-inserted-before-a-slash"),
+        pytest.param("x = a\n/b/g; // d\n", None, id="a-slash-after-a-line-break"),
+        pytest.param(f'var x\n/[//]/.test(y); call("{ADDRESS}")\n', None, id="semicolon-inserted-after-var"),
+        pytest.param(f'import "m"\n/* c\n */ /[//]/.test(y); f("{ADDRESS}")\n', None,
+                     id="semicolon-inserted-after-import-and-a-comment"),
+        pytest.param(f'break a\r\n/[//]/.test(y); f("{ADDRESS}")\n', None, id="semicolon-inserted-after-break-label"),
         pytest.param("#!/usr/bin/env node\nx = 1;\n", ["#!/usr/bin/env node"], id="hash-bang"),
         pytest.param("x = 1;\r\n// c\r\ny = 2;\n", ["// c"], id="crlf"),
         pytest.param("x = a++ / b; // d\n", None, id="after-increment"),
@@ -101,6 +105,26 @@ def test_an_address_in_a_jsdoc_is_skipped_without_parsing() -> None:
     found = file.matches(jslexer_pattern())
     assert [(m.line, m.column) for m in found] == [(4, 26)]
     assert not file.parsed
+
+
+@pytest.mark.parametrize("text, paths", [
+    (f'var x\n/[//]/.test(y); call("{ADDRESS}")\n', ("src/a.ts", "src/a.js", "src/a.tsx")),
+    (f'export {{a}} from "m"\n// z\n/[//]/.test(y); call("{ADDRESS}")\n', ("src/a.ts", "src/a.mjs")),
+    (f'let x: string\n/[//]/.test(y); call("{ADDRESS}")\n', ("src/a.ts", "src/a.tsx")),
+    (f'type A = B\n/[//]/.test(y); call("{ADDRESS}")\n', ("src/a.ts", "src/a.tsx")),
+])
+def test_a_regex_after_an_inserted_semicolon_is_not_read_as_a_comment(text: str, paths) -> None:
+    """After a statement that cannot go on, a line break ends it and the `/` starts a regular
+    expression, whose `//` opens no comment: the address after it is code."""
+    for path in paths:
+        found = SourceFile(path, text.encode()).matches(jslexer_pattern())
+        assert [m.line for m in found] == [text[:text.index(ADDRESS)].count("\n") + 1], path
+
+
+def test_jsx_after_an_inserted_semicolon_is_not_read_as_a_comment() -> None:
+    text = f"var x\n<div>// {ADDRESS}</div>\n"
+    for path in ("src/a.jsx", "src/a.tsx"):
+        assert len(SourceFile(path, text.encode()).matches(jslexer_pattern())) == 1, path
 
 
 def test_a_file_the_lexer_gives_up_on_is_parsed() -> None:
