@@ -212,6 +212,7 @@ def test_a_module_that_fits_the_contract_loads(tmp_path) -> None:
         pytest.param("# activates only in a comment\n", False, id="word-only"),
         pytest.param("\uff41ctivates = bool  # a full-width letter: the same name once normalised\n", True,
                      id="non-ascii-spelling"),
+        pytest.param("# -*- coding: utf-7 -*-\n+AGE-ctivates = bool\n", True, id="utf-7-spelling"),
     ],
 )
 def test_a_plugin_declares_activation_only_by_binding_the_name(tmp_path, source: str, declares: bool) -> None:
