@@ -42,7 +42,13 @@ class PluginFile:
     def declares_activation(self) -> bool:
         """Whether the module defines `activates(spec)` at top level (read without importing it)."""
         try:
-            tree = ast.parse(self.path.read_bytes(), str(self.path))
+            source = self.path.read_bytes()
+            declared_coding = b"coding" in b"\n".join(source.split(b"\n", 2)[:2])
+            if source.isascii() and b"activates" not in source and not declared_coding:
+                # no name in it is `activates` (a non-ASCII name may be, once normalised, and a
+                # declared encoding such as utf-7 may spell it in other bytes)
+                return False
+            tree = ast.parse(source, str(self.path))
         except (OSError, SyntaxError, ValueError):
             return True  # let the import report what is wrong
         return any(_binds(node, "activates") for node in tree.body)

@@ -334,8 +334,11 @@ class _Judging:
         used: set[Suppression] = set()
         for run, at_head, at_base in judging:
             run.selected += at_head
-            after, covered = self.sups.split(run.scan(head) if at_head else [], head_sups)
-            before, covered_before = self.sups.split(run.scan(base) if at_base else [], base_sups)
+            found_head, found_base = run.scan(head) if at_head else [], run.scan(base) if at_base else []
+            if not found_head and not found_base:
+                continue  # most files: nothing to count, set aside or compare
+            after, covered = self.sups.split(found_head, head_sups)
+            before, covered_before = self.sups.split(found_base, base_sups)
             used.update(covered.values())
             new = _new_findings(after, before, pair)
             allowed = self.accepted.get(pair.path)
@@ -350,7 +353,8 @@ class _Judging:
             set_aside = _new_findings(list(covered), list(covered_before), pair)
             self.sups.listed.update(covered[v] for v in set_aside)
             self.sups.suppressed.extend(Suppressed(v, covered[v]) for v in set_aside)
-        self.sups.judge(pair, head_sups, base_sups, used)
+        if head_sups:  # only the head's suppressions can be introduced
+            self.sups.judge(pair, head_sups, base_sups, used)
         self.head.after(head)
 
     def partial(self) -> dict:

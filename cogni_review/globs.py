@@ -49,29 +49,63 @@ def matches_any(patterns: tuple[str, ...] | list[str], path: str) -> bool:
 @lru_cache(maxsize=512)
 def _compiled(patterns: tuple[str, ...]):
     """One regex per run of patterns of the same sign: the last run that matches decides, so a
-    path costs a match or two however long the list."""
+    path costs a match or two however long the list; and a run's regex is tried only on a path
+    holding plain text one of its patterns needs (`_needles`), which most paths do not."""
     runs: list[tuple[bool, list[str]]] = []
     for pattern in patterns:
         negated = pattern.startswith("!")
         if not runs or runs[-1][0] != negated:
             runs.append((negated, []))
         runs[-1][1].append(pattern.lstrip("!") if negated else pattern)
-    compiled = [(negated, re.compile("|".join(_regex(p, f"g{i}_") for i, p in enumerate(run)), re.DOTALL))
-                for negated, run in reversed(runs)]
+    compiled = [(negated, re.compile("|".join(_regex(p, f"g{i}_") for i, p in enumerate(run)), re.DOTALL),
+                 _needles(run)) for negated, run in reversed(runs)]
     if not compiled:
         return lambda path: False
     if len(compiled) == 1 and not compiled[0][0]:
-        one = compiled[0][1]
-        return lambda path: one.match(path + "/") is not None
+        _, one, needles = compiled[0]
+        return lambda path: (needles is None or needles.search(path) is not None) and one.match(path + "/") is not None
 
     def decide(path: str) -> bool:
         probe = path + "/"
-        for negated, rx in compiled:
-            if rx.match(probe):
+        for negated, rx, needles in compiled:
+            if (needles is None or needles.search(path) is not None) and rx.match(probe):
                 return not negated
         return False
 
     return decide
+
+
+def _needles(patterns: list[str]) -> re.Pattern[str] | None:
+    """A quick test a path must pass for any of `patterns` to match it: it holds, for each way a
+    pattern can be written out (its braces expanded), the longest run of plain characters within
+    one of its segments. None when some pattern has no such run (`*`, `**/?`)."""
+    needles = set()
+    for pattern in patterns:
+        for alternative in _expand(pattern.strip().strip("/")):
+            pieces = [piece for segment in alternative.split("/") if segment != "**" for piece in _plain_runs(segment)]
+            if not any(pieces):
+                return None
+            needles.add(max(pieces, key=len))
+    return re.compile("|".join(re.escape(n) for n in sorted(needles))) if needles else None
+
+
+def _plain_runs(segment: str) -> list[str]:
+    """The runs of characters a segment matches only as themselves (as `_pieces` reads it: cut at
+    each `*`, `?` and character class, escapes taken literally)."""
+    runs, current, i, n = [], [], 0, len(segment)
+    while i < n:
+        c = segment[i]
+        if c in "*?" or (c == "[" and (end := _class_end(segment, i)) > 0):
+            runs.append("".join(current))
+            current = []
+            i = end + 1 if c == "[" else i + 1
+            continue
+        if c == "\\" and i + 1 < n:
+            i += 1
+        current.append(segment[i])
+        i += 1
+    runs.append("".join(current))
+    return runs
 
 
 def validate(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -1,8 +1,9 @@
 """A file as gates see it: path, bytes, decoded text, and where its code is.
 
-Judges code, not text: `code_matches` skips matches inside comments and docstrings, using the
-language's real parser (see `regions`). A file that does not parse is scanned as plain text,
-and `fallback` says why, so nothing is dropped.
+Judges code, not text: `matches` skips matches inside comments and docstrings, using the
+language's real parser (see `regions`), or in JavaScript and TypeScript a lexer where it is sure
+(see `jslexer`). A file that does not parse is scanned as plain text, and `fallback` says why, so
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
-from cogni_review import pytree, regions
+from cogni_review import jslexer, pytree, regions
 from cogni_review.model import Location, Violation
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -167,8 +169,12 @@ class SourceFile:
         if not tokens:
             return []
         quick = len(tokens) <= QUICK_CHECKS  # each quick check looks back along the text
-        return [t for t in tokens if (quick and regions.certainly_code(self.language, text, t.offset))
-                or not self.in_comment(t.offset)]
+        unsure = [t.offset for t in tokens if not (quick and regions.certainly_code(self.language, text, t.offset))]
+        if unsure:
+            inside = self._comment_test(max(unsure))
+            commented = {offset for offset in unsure if inside(offset)}
+            tokens = [t for t in tokens if t.offset not in commented]
+        return tokens
 
     def _normalized_names(self, pattern: re.Pattern[str], whole_words: bool) -> list[TokenMatch]:
         """Python reads a name as its NFKC form (`ｃredits_purchase` is `credits_purchase`): a match
@@ -183,6 +189,24 @@ class SourceFile:
                     line, column = self.position(word.start())
                     found.append(TokenMatch(m.group(), word.start(), line, column, self.line_text(line, word.start())))
         return found
+
+    def _comment_test(self, last: int) -> Callable[[int], bool]:
+        """How to tell whether an offset up to `last` is in a comment: from the regions when the file
+        was parsed already, else, in JavaScript and TypeScript, from the comments the lexer reads
+        (when it is sure of them), else by parsing the file."""
+        if not self.parsed and self.language in jslexer.LANGUAGES:
+            spans = self._lexed(last + 1)
+            if spans is not None:
+                starts = [start for start, _ in spans]
+                return lambda offset: (i := bisect.bisect_right(starts, offset) - 1) >= 0 and offset < spans[i][1]
+        return self.in_comment
+
+    def _lexed(self, until: int) -> list[tuple[int, int]] | None:
+        """The comments starting before `until`, remembered for the next gate (None: not sure)."""
+        known = self.__dict__.get("_lexer_comments")
+        if known is None or (known[1] is not None and known[0] < until):
+            known = self.__dict__["_lexer_comments"] = (until, jslexer.comments(self.language, self.text, until))
+        return known[1]
 
     def in_comment(self, offset: int) -> bool:
         """Inside a comment or a docstring."""

@@ -202,6 +202,25 @@ def test_a_module_that_fits_the_contract_loads(tmp_path) -> None:
     assert (plugin.type, plugin.is_file_gate, plugin.summary, plugin.candidates) == ("fine-gate", True, "Flags nothing.", None)
 
 
+@pytest.mark.parametrize(
+    ("source", "declares"),
+    [
+        pytest.param("def scan(file, options):\n    return []\n", False, id="no-activates"),
+        pytest.param("def activates(spec):\n    return True\n", True, id="def"),
+        pytest.param("activates = bool\n", True, id="assignment"),
+        pytest.param("from os.path import isdir as activates\n", True, id="import"),
+        pytest.param("# activates only in a comment\n", False, id="word-only"),
+        pytest.param("\uff41ctivates = bool  # a full-width letter: the same name once normalised\n", True,
+                     id="non-ascii-spelling"),
+        pytest.param("# -*- coding: utf-7 -*-\n+AGE-ctivates = bool\n", True, id="utf-7-spelling"),
+    ],
+)
+def test_a_plugin_declares_activation_only_by_binding_the_name(tmp_path, source: str, declares: bool) -> None:
+    """Read without importing the module; a source without the name in ASCII is not even parsed."""
+    (tmp_path / "some_gate.py").write_text(source, encoding="utf-8")
+    assert catalog.PluginFile("some-gate", tmp_path / "some_gate.py").declares_activation is declares
+
+
 ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"
 HASH = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
 BYTECODE = "0x608060405234801561001057600080fd5b5061012f806100206000396000f3fe6080"

@@ -3,9 +3,12 @@ is refused when the spec is read."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cogni_review import catalog, config, globs
 from cogni_review.errors import ConfigError
@@ -227,3 +230,28 @@ def test_a_rebased_glob_matches_below_its_folder_whatever_the_folder_is(folder) 
         assert rebased.startswith("!") is pattern.startswith("!")
         assert globs.validate((pattern,)) and globs.matches_any((rebased.lstrip("!"),), f"{folder}/{path}")
         assert not globs.matches_any((rebased.lstrip("!"),), f"{folder.strip()}x/{path}")
+
+
+GLOB_CHARS = st.sampled_from(["a", "b", "ab", ".", "/", "*", "**/", "?", "[ab]", "[!a]", "[", "]", "{a,b}", "{", ",", "}",
+                              "\\*", "\\[", "\\", "x.y", "_"])
+PATH_CHARS = st.sampled_from(["a", "b", ".", "/", "*", "?", "[", "]", "{", "}", ",", "\\", "x.y", "_", "ab"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(pattern=st.lists(GLOB_CHARS, min_size=1, max_size=8).map("".join),
+       path=st.lists(PATH_CHARS, min_size=1, max_size=10).map("".join))
+def test_the_quick_test_before_the_regex_never_turns_a_match_away(pattern: str, path: str) -> None:
+    """A path is first searched for plain text each pattern needs; the answer is still the regex's own."""
+    try:
+        globs.validate((pattern,))
+    except ValueError:
+        return
+    regex = re.compile(globs._regex(pattern, "g"), re.DOTALL)
+    assert globs.matches_any((pattern,), path) is (regex.match(path + "/") is not None)
+    assert globs.matches_any(("nothing", "!" + pattern), path) is False
+
+
+def test_the_quick_test_looks_for_the_longest_plain_text_of_each_pattern() -> None:
+    needles = globs._needles(["**/tests/**", "**/*.spec.*", "src/{a,bc}/x*y.ts", "[ab]c/\\*d"])
+    assert needles.pattern == "|".join(re.escape(n) for n in ["*d", ".spec.", "tests", "y.ts"])
+    assert globs._needles(["docs/**", "*"]) is None

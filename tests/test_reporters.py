@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cogni_review import __version__
 from cogni_review.model import (FAIL, NEUTRAL, PASS, GateResult, Location, NeutralReason, Note, NoteKind, Report,
                                 Suppressed, Suppression, Violation)
 from cogni_review.reporters import REPORTERS, github, json_, markdown, sarif, text
+from cogni_review.reporters.findings import printable, printable_json
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 WALLET = ("no-wallet-literals", "wallet-address-literals")
@@ -435,3 +438,34 @@ def test_which_neutral_reasons_are_errors_that_fail_on_error_fails() -> None:
     assert [g.id for g in gates if report.effective_status(g) == FAIL] == [
         "internal_error", "timeout", "not_judged", "rule_missing", "rule_invalid", "invalid_provider_result"]
     assert report.exit_code() == 1 and Report(mode="check", gates=gates).exit_code() == 0
+
+
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                         st.text(), st.sampled_from([NeutralReason.TIMEOUT, NoteKind.PLAIN_TEXT, Path("a/b")]))
+JSON_KEYS = st.one_of(st.text(), st.integers(), st.booleans(), st.none())
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.lists(inner, max_size=3).map(tuple), st.dictionaries(JSON_KEYS, inner, max_size=4)),
+    max_leaves=20)
+
+
+def _printable_copy(value):
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(k) if isinstance(k, str) else k: _printable_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable_copy(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=JSON_VALUES)
+def test_the_json_writer_writes_what_the_standard_library_would(document) -> None:
+    """Byte for byte `json.dumps(..., indent=2)` of the document with its strings made printable."""
+    expected = json.dumps(_printable_copy(document), indent=2, default=str)
+    assert printable_json(document, default=str) == expected
+
+
+def test_the_json_writer_refuses_what_the_standard_library_refuses() -> None:
+    with pytest.raises(TypeError, match="Object of type PosixPath is not JSON serializable"):
+        printable_json({"a": [Path("x")]})

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..model import GateResult, Note, Report, Suppression, Violation
-from .findings import printable_data
+from .findings import printable_json
 
 VERSION = 2  # 2: snake_case note kinds, `spec` and `policy_diff` on gates
 
@@ -22,7 +21,7 @@ def render(report: Report) -> str:
     }
     if report.vote_url:
         document["vote_to_merge"] = report.vote_url
-    return json.dumps(printable_data(document), indent=2, sort_keys=False, default=str) + "\n"
+    return printable_json(document, default=str) + "\n"
 
 
 def gate_object(report: Report, gate: GateResult) -> dict[str, Any]:

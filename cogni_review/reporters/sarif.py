@@ -7,14 +7,13 @@ report keeps the failing gates' results first and says what it left out.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
 from ..model import FAIL, GateResult, Note, Report, Suppressed, Violation
 from . import markdown as md
-from .findings import fixes, printable_data, worst_first
+from .findings import fixes, printable_json, worst_first
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "cogniReview/v1"
@@ -34,7 +33,7 @@ def render(report: Report) -> str:
         "results": results,
     }
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(printable_data(log), indent=2) + "\n"
+    return printable_json(log) + "\n"
 
 
 def driver(report: Report, types: list[str]) -> dict[str, Any]:
