@@ -41,7 +41,6 @@ ERRORS = (  # (exception type, HTTP status, code): the first match wins
     (sessions.Unauthenticated, 401, "unauthenticated"),
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
-    (db.IntegrityError, 409, "conflict"),  # the database refused the write: its invariant held
     (InsufficientCredits, 402, "insufficient_credits"),
     (BillingError, 400, "bad_request"),
 )
@@ -130,7 +129,7 @@ def create_app(service: Service):
 
     def confirm(request, body):
         payer = s.user(request.state.token)
-        attempt_id = _text(body, "clientPaymentId")
+        attempt_id = payments.payment_id(_text(body, "clientPaymentId"))
         cents = _integer(body, "amountUsdCents")
         try:
             attempt = payments.get(s.conn(), attempt_id, user=payer.owner_user_id)
@@ -326,6 +325,13 @@ def _bearer(request) -> str | None:
 def _error(error: BillingError | db.IntegrityError):
     from starlette.responses import JSONResponse
 
+    if isinstance(error, db.IntegrityError):
+        # The database refused the write (its invariants held; nothing was written): a record
+        # already written is the caller's conflict, anything else the service's own fault.
+        status, code, message = (409, "conflict", "the request conflicts with a record already"
+                                 " written") if error.duplicate else (
+            500, "internal", "the database refused the write; nothing was written")
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
     if isinstance(error, _IdentityInBody):
         status, code = 400, "identity_in_body"
     elif isinstance(error, Forbidden):

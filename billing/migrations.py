@@ -419,7 +419,15 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
         expires_at INTEGER NOT NULL)""",
 ), rebuilds=True)
 
-MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT)
+# A closed reservation never changes (its consumed credits and closing time included), so
+# closing one needs no check of its own that it was still pending.
+CLOSED_FOR_GOOD = Migration(7, "a closed reservation never changes", (
+    """CREATE TRIGGER credit_reservations_closed_for_good BEFORE UPDATE ON credit_reservations
+        WHEN OLD.status <> 'pending'
+        BEGIN SELECT RAISE(ABORT, 'a reservation is closed once, from pending'); END""",
+))
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT, CLOSED_FOR_GOOD)
 LATEST = MIGRATIONS[-1].version
 
 _RECORD_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -464,4 +464,9 @@ SETTLEMENT = Migration(6, "verified payments, refunds and debts, revenue rules, 
         USING (EXISTS (SELECT 1 FROM credit_lots c WHERE c.id = lot_charges.lot_id))""",
 ))
 
-MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT)
+CLOSED_FOR_GOOD = Migration(7, "a closed reservation never changes", (
+    _refuse("credit_reservations_closed_for_good", "BEFORE UPDATE", "credit_reservations",
+            "a reservation is closed once, from pending", "OLD.status <> 'pending'"),
+))
+
+MIGRATIONS = (ACCOUNTS, LEDGER, PAYMENTS, LOTS, TENANCY, SETTLEMENT, CLOSED_FOR_GOOD)

@@ -281,6 +281,11 @@ def _mark_settled(conn: db.Connection, attempt: Attempt) -> None:
         )
 
 
+def payment_id(attempt_id: str) -> str:
+    """A caller's payment id as it is recorded: the UUID in its canonical (lower-case) form."""
+    return _uuid(attempt_id)
+
+
 def _uuid(attempt_id: str | None) -> str:
     if attempt_id is None:
         return str(uuid.uuid4())

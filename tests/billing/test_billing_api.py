@@ -349,3 +349,15 @@ def test_twenty_concurrent_confirms_of_one_payment_id_record_it_once(api):
     other, _ = api.user()
     taken = api.call("POST", "/api/v1/payments/credits/confirm", other, body)
     assert (taken[0], taken[1]["error"]["code"]) == (409, "conflict")
+
+
+def test_a_confirm_retried_with_an_upper_case_payment_id_is_the_same_payment(api):
+    token, wallet = api.user()
+    tx_hash = new_tx_hash()
+    api.chain.pay(tx_hash, wallet, 100 * 10**4)
+    body = {"amountUsdCents": 100, "clientPaymentId": str(uuid.uuid4()).upper(), "txHash": tx_hash}
+    first = api.call("POST", "/api/v1/payments/credits/confirm", token, body)
+    again = api.call("POST", "/api/v1/payments/credits/confirm", token, body)
+    assert (first[0], first[1]["creditsApplied"]) == (200, 1000)
+    assert (again[0], again[1]["creditsApplied"], again[1]["balanceCredits"]) == (200, 0, 1000)
+    assert again[1]["attemptId"] == body["clientPaymentId"].lower()

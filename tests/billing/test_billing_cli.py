@@ -62,8 +62,8 @@ def test_init_is_repeat_safe_and_prints_the_schema_version(cli, tmp_path, kind):
     target = new_database(kind, tmp_path, migrated=False)
     first, again = cli(target.owner, "init"), cli(target.owner, "--json", "init")
     assert (first.returncode, first.stdout, first.stderr) == (
-        0, "billing database ready at schema version 6\n", "")
-    assert (again.returncode, json.loads(again.stdout)) == (0, {"schema_version": 6})
+        0, "billing database ready at schema version 7\n", "")
+    assert (again.returncode, json.loads(again.stdout)) == (0, {"schema_version": 7})
     assert cli(target.url, "check").stdout == "ok: every invariant holds\n"
 
 

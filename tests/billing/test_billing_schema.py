@@ -26,6 +26,7 @@ MIGRATED = [
     (4, "credit lots and reservations"),
     (5, "payment references are attempts, rows are never replaced, tenancy"),
     (6, "verified payments, refunds and debts, revenue rules, sessions"),
+    (7, "a closed reservation never changes"),
 ]
 
 
@@ -51,8 +52,8 @@ def test_concurrent_inits_apply_each_migration_exactly_once(tmp_path, kind):
     target = new_database(kind, tmp_path, migrated=False)
     reports = billing_workers.run_all("migrate", [(target.owner,)] * 6)
     applied = sorted(v for _, versions in reports for v in versions)
-    assert applied == [1, 2, 3, 4, 5, 6]
-    assert migrations.recorded(db.connect(target.owner)) == [1, 2, 3, 4, 5, 6]
+    assert applied == [1, 2, 3, 4, 5, 6, 7]
+    assert migrations.recorded(db.connect(target.owner)) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_every_sqlite_connection_uses_wal_a_busy_timeout_and_foreign_keys(tmp_path):
@@ -109,11 +110,11 @@ def test_start_up_fails_fast_when_the_system_tenant_is_missing(database, owner):
 def test_start_up_fails_fast_on_a_missing_or_outdated_schema(tmp_path, kind):
     where = "URL" if kind == db.POSTGRESQL else "FILE"
     old = new_database(kind, tmp_path)
-    db.connect(old.owner).execute("DELETE FROM schema_migrations WHERE version = 6")
+    db.connect(old.owner).execute("DELETE FROM schema_migrations WHERE version = 7")
     with pytest.raises(BillingError) as raised:
         startup.open_database(old.url)
     assert str(raised.value) == (
-        f"the billing database is at schema version 5, this code needs 6;"
+        f"the billing database is at schema version 6, this code needs 7;"
         f" run `cogni-billing --db {where} init` to migrate"
     )
     empty = new_database(kind, tmp_path, migrated=False)
@@ -216,6 +217,27 @@ def test_a_closed_reservation_never_reopens(conn, owner, fund):
         owner.execute("UPDATE credit_reservations SET status = 'pending', closed_at = NULL")
 
 
+@pytest.mark.parametrize("change", [
+    "status = 'finalized', consumed_credits = 7",
+    "consumed_credits = 7",
+    "closed_at = closed_at + 1",
+    "status = 'released'",
+])
+def test_a_closed_reservation_never_changes(conn, owner, fund, change):
+    """Closing needs no check of its own that the reservation was still pending: the database
+    refuses any change to a closed one, by the service as by the owner."""
+    from billing import lots
+
+    alice = fund(conn, "alice", 100)
+    finalized = lots.finalize(conn, lots.reserve(conn, alice, 10).id, 3)
+    with pytest.raises(db.IntegrityError, match="a reservation is closed once, from pending"):
+        owner.execute(f"UPDATE credit_reservations SET {change} WHERE id = ?", (finalized.id,))
+    with pytest.raises(db.IntegrityError, match="a reservation is closed once, from pending"):
+        with db.write(conn):
+            lots._close(conn, finalized, lots.FINALIZED, consumed=7)
+    assert lots.get(conn, finalized.id).consumed_credits == 3
+
+
 def test_writers_queue_in_arrival_order_and_never_nest(tmp_path):
     conn = startup.open_database(new_database(db.SQLITE, tmp_path).url)
     with db.write(conn):
@@ -242,7 +264,7 @@ def test_migration_6_rebuilds_the_sqlite_ledger_keeping_every_row(tmp_path):
                  " original_credits, available_credits, reserved_credits, consumed_credits,"
                  " created_at) VALUES ('a', 1, 1000, 1000, 0, 0, 0)")
     before = conn.execute("SELECT * FROM credit_ledger ORDER BY id").fetchall()
-    assert migrations.apply(conn) == [6]
+    assert migrations.apply(conn, until=6) == [6]
     assert conn.execute("SELECT * FROM credit_ledger ORDER BY id").fetchall() == before
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
