@@ -135,6 +135,7 @@ def _wait_until_a_write_waits(database, seconds: float = 10.0) -> None:
     try:
         deadline = time.monotonic() + seconds
         while not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                  " AND datname = current_database()"
                                   ).fetchone():
             assert time.monotonic() < deadline, "the second submit never waited for the first"
             time.sleep(0.01)
