@@ -142,23 +142,30 @@ def test_a_transaction_pays_once(api):
     assert api.call("GET", "/api/v1/payments/credits/summary", token)[1]["balanceCredits"] == 1000
 
 
+def at_once(count: int, call):
+    """`call()` from `count` threads released at the same instant; the answers that came back."""
+    answers, start = [], threading.Barrier(count)
+
+    def one():
+        start.wait()
+        answers.append(call())
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return answers
+
+
 def test_twenty_concurrent_submits_of_one_attempt_mint_once(api, database):
     token, wallet = api.user()
     _, attempt = api.call("POST", "/api/v1/payments/intents", token, {"amountUsdCents": 100})
     tx_hash = new_tx_hash()
     api.chain.pay(tx_hash, wallet, 100 * 10**4)
-    answers, start = [], threading.Barrier(20)
-
-    def submit():
-        start.wait()
-        answers.append(api.call("POST", f"/api/v1/payments/attempts/{attempt['attemptId']}"
-                                "/submit", token, {"txHash": tx_hash}))
-
-    threads = [threading.Thread(target=submit) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = at_once(20, lambda: api.call(
+        "POST", f"/api/v1/payments/attempts/{attempt['attemptId']}/submit", token,
+        {"txHash": tx_hash}))
     assert [code for code, _ in answers] == [200] * 20, answers
     assert [body["status"] for _, body in answers] == ["settled"] * 20
     assert sum(body["creditsApplied"] for _, body in answers) == 1000
@@ -332,17 +339,8 @@ def test_twenty_concurrent_confirms_of_one_payment_id_record_it_once(api):
     payment, tx_hash = str(uuid.uuid4()), new_tx_hash()
     api.chain.pay(tx_hash, wallet, 100 * 10**4)
     body = {"amountUsdCents": 100, "clientPaymentId": payment, "txHash": tx_hash}
-    answers, start = [], threading.Barrier(20)
-
-    def confirm():
-        start.wait()
-        answers.append(api.call("POST", "/api/v1/payments/credits/confirm", token, body))
-
-    threads = [threading.Thread(target=confirm) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = at_once(20, lambda: api.call("POST", "/api/v1/payments/credits/confirm", token,
+                                           body))
     assert [code for code, _ in answers] == [200] * 20, answers
     assert sum(answer["creditsApplied"] for _, answer in answers) == 1000
     assert {answer["balanceCredits"] for _, answer in answers} == {1000}
