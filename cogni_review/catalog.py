@@ -44,14 +44,14 @@ class PluginFile:
         try:
             source = self.path.read_bytes()
             declared_coding = b"coding" in b"\n".join(source.split(b"\n", 2)[:2])
-            if source.isascii() and b"activates" not in source and not declared_coding:
+            if source.isascii() and b"activates" not in source and not declared_coding and b"import *" not in source:
                 # no name in it is `activates` (a non-ASCII name may be, once normalised, and a
                 # declared encoding such as utf-7 may spell it in other bytes)
                 return False
             tree = ast.parse(source, str(self.path))
         except (OSError, SyntaxError, ValueError):
             return True  # let the import report what is wrong
-        return any(_binds(node, "activates") for node in tree.body)
+        return _may_bind(tree, "activates")
 
     def activates(self, spec: Any) -> bool:
         if not self.declares_activation:
@@ -60,14 +60,21 @@ class PluginFile:
         return bool(hook and hook(spec))
 
 
-def _binds(node: ast.stmt, name: str) -> bool:
-    """Whether a top-level statement binds `name` (a def, an assignment or an import)."""
-    if isinstance(node, ast.FunctionDef):
-        return node.name == name
-    if isinstance(node, ast.Assign):
-        return any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-    if isinstance(node, (ast.ImportFrom, ast.Import)):
-        return any((alias.asname or alias.name) == name for alias in node.names)
+def _may_bind(tree: ast.Module, name: str) -> bool:
+    """Whether running the module may bind `name`: a def or class of that name, any assignment
+    to it (plain, annotated, augmented, unpacked, a walrus, in any block), an import of it, a
+    star import, or the name as a string (`globals()[...]`, `setattr`). False is certain; True
+    is settled by importing the module."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                alias.name == "*" or (alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
+            return True
+        if isinstance(node, ast.Constant) and node.value == name:
+            return True
     return False
 
 

@@ -213,6 +213,17 @@ def test_a_module_that_fits_the_contract_loads(tmp_path) -> None:
         pytest.param("\uff41ctivates = bool  # a full-width letter: the same name once normalised\n", True,
                      id="non-ascii-spelling"),
         pytest.param("# -*- coding: utf-7 -*-\n+AGE-ctivates = bool\n", True, id="utf-7-spelling"),
+        pytest.param("from typing import Callable\nactivates: Callable = lambda spec: True\n", True, id="annotated"),
+        pytest.param("async def activates(spec):\n    return True\n", True, id="async-def"),
+        pytest.param("try:\n    from m import activates\nexcept ImportError:\n    def activates(spec):\n"
+                     "        return True\n", True, id="in-a-try"),
+        pytest.param("activates, other = bool, 1\n", True, id="unpacked"),
+        pytest.param("(activates := bool)\n", True, id="walrus"),
+        pytest.param("class activates:\n    pass\n", True, id="class"),
+        pytest.param("from helpers import *\n", True, id="star-import"),
+        pytest.param("globals()['activates'] = bool\n", True, id="by-its-name"),
+        pytest.param('"""Turns on when the spec activates it."""\nx = activates_later = 1\n', False,
+                     id="only-in-text-and-other-names"),
     ],
 )
 def test_a_plugin_declares_activation_only_by_binding_the_name(tmp_path, source: str, declares: bool) -> None:
