@@ -49,7 +49,11 @@ class UserAccounts:
         self.user_id = _valid_user_id(user_id)
 
     def open(self) -> Account:
-        """Create the user's account if it does not exist yet; repeat-safe and race-safe."""
+        """The user's account, created if it does not exist yet; repeat-safe and race-safe. An
+        account that exists is only read: a signed-in request never waits for a writer."""
+        existing = self.find()
+        if existing is not None:
+            return existing
         with db.write(self._conn, user=self.user_id):
             now = clock.now_ms()
             self._conn.execute(

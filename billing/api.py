@@ -278,7 +278,7 @@ def _router(service: Service):
                 body = await _read_body(request, fields)
                 request.state.token = _bearer(request)
                 result = await run_in_threadpool(handler, request, body)
-            except (BillingError, db.IntegrityError) as e:
+            except (BillingError, db.IntegrityError, db.PermissionDenied) as e:
                 return _error(e)
             status, payload = result if isinstance(result, tuple) else (200, result)
             return JSONResponse(payload, status_code=status)
@@ -322,9 +322,13 @@ def _bearer(request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-def _error(error: BillingError | db.IntegrityError):
+def _error(error: BillingError | db.IntegrityError | db.PermissionDenied):
     from starlette.responses import JSONResponse
 
+    if isinstance(error, db.PermissionDenied):  # the service overstepped its role: its fault
+        return JSONResponse({"error": {"code": "internal", "message": "the database refused"
+                                       " the service's role this write; nothing was written"}},
+                            status_code=500)
     if isinstance(error, db.IntegrityError):
         # The database refused the write (its invariants held; nothing was written): a record
         # already written is the caller's conflict, anything else the service's own fault.

@@ -211,34 +211,27 @@ class PostgresConnection(Connection):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._translated():
             if self._deferred:
-                return self._send(self._text(sql), params)
+                return self._send([(self._text(sql), params)])[0]
             return self.raw.execute(self._text(sql), params)
+
+    def fetch_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        with self._translated():
+            cursors = self._send([(self._text(sql), params) for sql, params in statements])
+            return [cursor.fetchall() for cursor in cursors]
 
     def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
         if not self._open:
             raise RuntimeError("only a statement inside a transaction can be deferred")
         self._deferred.append((self._text(sql), params))
 
-    def fetch_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
-        with self._translated():
-            deferred, self._deferred = self._deferred, []
-            with self.raw.pipeline():
-                for queued, queued_params in deferred:
-                    self.raw.execute(queued, queued_params)
-                cursors = [self.raw.execute(self._text(sql), params) for sql, params in statements]
-            return [cursor.fetchall() for cursor in cursors]
-
-    def _send(self, text: str | None, params: Sequence[Any] = ()) -> Any:
-        """The deferred statements and then `text`, in one round trip (a pipeline); the
-        cursor of `text`. The first refusal is raised when the results come back."""
+    def _send(self, statements: list[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """The deferred statements and then `statements`, in one round trip (a pipeline); the
+        cursors of `statements`. The first refusal is raised when the results come back."""
         deferred, self._deferred = self._deferred, []
-        cursor = None
         with self.raw.pipeline():
             for queued, queued_params in deferred:
                 self.raw.execute(queued, queued_params)
-            if text is not None:
-                cursor = self.raw.execute(text, params)
-        return cursor
+            return [self.raw.execute(text, params) for text, params in statements]
 
     def _text(self, sql: str) -> str:
         text = self._sql.get(sql)
@@ -315,7 +308,7 @@ class PostgresConnection(Connection):
         try:
             if commit and not all(_begins(text) for text, _ in self._deferred):
                 with self._translated():
-                    self._send("COMMIT")
+                    self._send([("COMMIT", ())])
             elif sent():
                 with self._translated():
                     self.raw.execute("COMMIT" if commit else "ROLLBACK")
@@ -385,6 +378,24 @@ def lock_accounts(conn: Connection, *account_ids: str) -> None:
         for account_id in sorted(set(account_ids) - conn.locked):
             conn.defer("SELECT 1 FROM billing_accounts WHERE id = ? FOR UPDATE", (account_id,))
             conn.locked.add(account_id)
+
+
+def lock_account_holding(conn: Connection, table: str, row_id: str) -> None:
+    """`lock_accounts` for the account that holds row `row_id` of `table` (its
+    `billing_account_id`), found by the database in the same deferred statement: a read of the
+    row that follows is made under the lock, in one round trip. In a user's scope another
+    account's row is invisible and locks nothing."""
+    require_transaction(conn)
+    if isinstance(conn, PostgresConnection):
+        conn.defer(f"SELECT 1 FROM billing_accounts WHERE id = (SELECT billing_account_id"
+                   f" FROM {table} WHERE id = ?) FOR UPDATE", (row_id,))
+
+
+def locked_by_holding(conn: Connection, account_id: str) -> None:
+    """Record that `lock_account_holding` locked this account (known once its row is read), so
+    `lock_accounts` does not send its lock again."""
+    if isinstance(conn, PostgresConnection):
+        conn.locked.add(account_id)
 
 
 def require_transaction(conn: Connection) -> None:

@@ -240,10 +240,7 @@ def _held(conn: db.Connection, reservation_id: str,
     """The reservation and its lots (position, lot, credits), read once its account is locked
     (a read before may be stale): one round trip on PostgreSQL, where the lock is found by the
     reservation; in a user's scope another account's reservation is invisible, locks nothing."""
-    postgres = isinstance(conn, db.PostgresConnection)
-    if postgres:
-        conn.defer("SELECT 1 FROM billing_accounts WHERE id = (SELECT billing_account_id"
-                   " FROM credit_reservations WHERE id = ?) FOR UPDATE", (reservation_id,))
+    db.lock_account_holding(conn, "credit_reservations", reservation_id)
     rows, held_lots = conn.fetch_all([
         (f"SELECT {_RESERVATION} FROM credit_reservations WHERE id = ?", (reservation_id,)),
         ("SELECT position, lot_id, credits FROM reservation_lots WHERE reservation_id = ?"
@@ -252,8 +249,7 @@ def _held(conn: db.Connection, reservation_id: str,
     if not rows or owner is not None and rows[0][1] != owner.id:
         raise NotFound(f"unknown reservation {reservation_id!r}")
     held = Reservation(*rows[0])
-    if postgres:
-        conn.locked.add(held.billing_account_id)
+    db.locked_by_holding(conn, held.billing_account_id)
     return held, held_lots
 
 

@@ -91,7 +91,7 @@ def create_intent(
     if purpose not in PURPOSES:
         raise BillingError(f"bad purpose {purpose!r}: expected one of {', '.join(PURPOSES)}")
     attempt = Attempt(
-        _uuid(attempt_id), payer.id, purpose, require_cents(cents), CREATED, clock.now_ms(), None
+        payment_id(attempt_id), payer.id, purpose, require_cents(cents), CREATED, clock.now_ms(), None
     )
     with db.write(conn, user=payer.scope):
         conn.execute(
@@ -105,16 +105,14 @@ def create_intent(
 
 def get(conn: db.Connection, attempt_id: str, *, user: str | None = None) -> Attempt:
     """The attempt; with `user`, only if it is that user's (read in the user's scope)."""
+    owned = ("" if user is None else " AND billing_account_id IN (SELECT id FROM billing_accounts"
+             " WHERE owner_user_id = ? AND is_system_tenant = 0)")  # another user's is unknown
     with db.read(conn, user=user):
         row = conn.execute(
             "SELECT id, billing_account_id, purpose, amount_cents, status, created_at, settled_at"
-            " FROM payment_attempts WHERE id = ?",
-            (attempt_id,),
+            " FROM payment_attempts WHERE id = ?" + owned,
+            (attempt_id,) if user is None else (attempt_id, user),
         ).fetchone()
-        if row is not None and user is not None and not conn.execute(
-            "SELECT 1 FROM billing_accounts WHERE id = ? AND owner_user_id = ?"
-            " AND is_system_tenant = 0", (row[1], user)).fetchone():
-            row = None  # another user's attempt is as unknown as a missing one
     if row is None:
         raise NotFound(f"unknown payment attempt {attempt_id!r}")
     return Attempt(*row)
@@ -281,12 +279,9 @@ def _mark_settled(conn: db.Connection, attempt: Attempt) -> None:
         )
 
 
-def payment_id(attempt_id: str) -> str:
-    """A caller's payment id as it is recorded: the UUID in its canonical (lower-case) form."""
-    return _uuid(attempt_id)
-
-
-def _uuid(attempt_id: str | None) -> str:
+def payment_id(attempt_id: str | None) -> str:
+    """A payment id as it is recorded: the caller's UUID in its canonical (lower-case) form, or
+    a new one."""
     if attempt_id is None:
         return str(uuid.uuid4())
     try:
