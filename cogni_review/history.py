@@ -16,22 +16,17 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Iterator
 
-from cogni_review import catalog, config, diff, engine, policy
-from cogni_review.baseline import DEFAULT_PATH as BASELINE_PATH
+from cogni_review import catalog, config, diff, engine, git, policy
 from cogni_review.config import LoadedSpec
-from cogni_review.errors import ConfigError, GitError
-from cogni_review.git import GITLINK_MODE, Repository, Revision
+from cogni_review.errors import ConfigError
+from cogni_review.git import Repository, Revision
 from cogni_review.globs import matches_any
 from cogni_review.model import ContentKey, Violation
 from cogni_review.policy import Policy, SpecLocation
 
 ZERO = "0" * 40
-POLICY_FILES = ("**/.cogni/**",)
-_STATUS = {"A": diff.ADDED, "M": diff.MODIFIED, "D": diff.DELETED, "R": diff.RENAMED, "C": diff.COPIED,
-           "T": diff.TYPE_CHANGED}
 
 
 @dataclass(frozen=True)
@@ -174,36 +169,16 @@ def _policy_key(where: SpecLocation, before: dict, after: dict) -> tuple:
     return ("parent", tuple(sorted(before.items()))) if spec in before else ("own", tuple(sorted(after.items())))
 
 
-class _Files:
-    """A snapshot of just the policy files of a commit, followed commit by commit."""
-
-    def __init__(self, repo: Repository, label: str, files: dict[str, tuple[str, str]]) -> None:
-        self.repo, self.label, self.files, self.skipped = repo, label, files, {}
-
-    def paths(self) -> list[str]:
-        return sorted(self.files)
-
-    def read(self, path: str) -> bytes | None:
-        entry = self.files.get(path)
-        if entry is None or entry[0] in ("120000", GITLINK_MODE):
-            return None
-        return self.repo.read_blob(entry[1])
-
-    def blob_id(self, path: str) -> str | None:
-        entry = self.files.get(path)
-        return entry[1] if entry else None
-
-
 def _policy(repo: Repository, where: SpecLocation, before: dict, after: dict, commit: Commit) -> Policy:
     """The parent's policy, as a pull request would have had it; the commit's own when the parent
     has no spec; the given (or current) spec for commits before any spec existed."""
     if where.explicit and where.in_repo is None:
         return Policy(where.from_disk(), f"the spec {where.path}")
-    parent = _Files(repo, (commit.parents[0] if commit.parents else "empty tree")[:12], before)
+    parent = Revision(repo, (commit.parents[0] if commit.parents else "empty tree")[:12], before)
     at_parent = where.at(parent)
     if at_parent is not None:
         return Policy(at_parent, "the parent's policy", policy._baseline_at(parent)).with_nested(parent)
-    own = _Files(repo, commit.sha[:12], after)
+    own = Revision(repo, commit.sha[:12], after)
     at_commit = where.at(own)
     if at_commit is not None:
         return Policy(at_commit, "the commit's own spec (its parent had none)", policy._baseline_at(parent)).with_nested(own)
@@ -214,27 +189,20 @@ def _policy(repo: Repository, where: SpecLocation, before: dict, after: dict, co
 
 
 def _policy_files(repo: Repository, rev: str) -> dict[str, tuple[str, str]]:
-    out = repo.run("ls-tree", "-r", "-z", "--full-tree", rev)
-    entries = {}
-    for record in out.split("\0"):
-        if "\t" in record:
-            meta, path = record.split("\t", 1)
-            if matches_any(POLICY_FILES, path) or path == BASELINE_PATH:
-                mode, _, sha = meta.split()
-                entries[path] = (mode, sha)
-    return entries
+    entries = git._entries(repo.run("ls-tree", "-r", "-z", "--full-tree", rev), lambda meta: (meta[0], meta[2]))
+    return {path: entry for path, entry in entries.items() if matches_any(policy.POLICY_PATHS, path)}
 
 
 def _apply(files: dict[str, tuple[str, str]], commit: Commit) -> dict[str, tuple[str, str]]:
     """The policy files after the commit."""
-    touched = [f for f in commit.files if any(p and matches_any(POLICY_FILES, p) for p in (f.path, f.old_path))]
+    touched = [f for f in commit.files if any(p and matches_any(policy.POLICY_PATHS, p) for p in (f.path, f.old_path))]
     if not touched:
         return files
     after = dict(files)
     for f in touched:
         if f.old_path and f.old_path != f.path:
             after.pop(f.old_path, None)
-        if f.path and matches_any(POLICY_FILES, f.path):
+        if f.path and matches_any(policy.POLICY_PATHS, f.path):
             after[f.path] = commit.blobs[f.path]
         elif f.path:
             after.pop(f.path, None)
@@ -278,7 +246,7 @@ def _commit(header: bytes, raw: list[bytes], patch: diff.Patch) -> Commit:
         meta, *names = line.split(b"\t")
         old_mode, new_mode, old_sha, new_sha, code = meta[1:].decode().split()
         paths = [_name(n) for n in names]
-        status = _STATUS.get(code[0], diff.MODIFIED)
+        status = diff._STATUS.get(code[0], diff.MODIFIED)
         old = paths[0] if status != diff.ADDED else None
         new = paths[-1] if status != diff.DELETED else None
         if status == diff.COPIED:
@@ -298,10 +266,3 @@ def _name(raw: bytes) -> str:
     if raw.startswith(b'"') and raw.endswith(b'"') and len(raw) > 1:
         raw = diff._unquote(raw[1:-1])
     return raw.decode("utf-8", "surrogateescape")
-
-
-def open_repository(root: Path) -> Repository:
-    repo = Repository.open(root)
-    if repo is None:
-        raise GitError(f"{root}: not a git repository; `history` needs one")
-    return repo

@@ -469,8 +469,9 @@ def _hash_starts(text: str) -> list[int]:
 
 
 def _line_end(text: str, at: int) -> int:
-    ends = [i for i in (text.find("\n", at), text.find("\r", at)) if i >= 0]
-    return min(ends) if ends else len(text)
+    """Where the line holding `at` ends: the next \\r or \\n, found without reading past it."""
+    end = _SQL_LINE_END.search(text, at)
+    return end.start() if end else len(text)
 
 
 def _disjoint(regions: list[Region]) -> tuple[Region, ...]:

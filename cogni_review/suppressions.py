@@ -47,7 +47,7 @@ def find(file: SourceFile | None) -> tuple[Suppression, ...]:
 
 def unread(file: SourceFile | None) -> bool:
     """Whether the file holds a directive that cannot count: its comments cannot be told from its strings."""
-    return _may_hold(file) and file.comments is None and _DIRECTIVE.search(file.text) is not None
+    return _may_hold(file) and _DIRECTIVE.search(file.text) is not None and file.comments is None
 
 
 def _may_hold(file: SourceFile | None) -> bool:

@@ -18,7 +18,7 @@ from cogni_review import __version__
 from cogni_review.model import (FAIL, NEUTRAL, PASS, GateResult, Location, NeutralReason, Note, NoteKind, Report,
                                 Suppressed, Suppression, Violation)
 from cogni_review.reporters import REPORTERS, github, json_, markdown, sarif, text
-from cogni_review.reporters.findings import printable, printable_json
+from cogni_review.reporters.findings import printable, printable_json, worst_first
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 WALLET = ("no-wallet-literals", "wallet-address-literals")
@@ -419,12 +419,20 @@ def test_sarif_gate_error_marks_execution_failed() -> None:
 
 
 def test_sarif_caps_results_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3 findings and 1 suppressed one: 2 results shown, 2 left out, and said so; under the
+    cap, nothing is said to be left out (a suppressed result is not one too many)."""
+    report = sample_report()
+    assert (len(worst_first(report)), len(report.suppressed)) == (3, 1)
+    (uncapped,) = json.loads(sarif.render(report))["runs"]
+    assert len(uncapped["results"]) == 4
+    assert not any("left out" in n["message"]["text"]
+                   for n in uncapped["invocations"][0].get("toolExecutionNotifications", []))
     monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
-    (run,) = json.loads(sarif.render(sample_report()))["runs"]
+    (run,) = json.loads(sarif.render(report))["runs"]
     assert len(run["results"]) == 2
     assert run["invocations"][0]["toolExecutionNotifications"][-1] == {
         "level": "warning",
-        "message": {"text": "1 results left out: code scanning accepts at most 2 per run"},
+        "message": {"text": "2 results left out: code scanning accepts at most 2 per run"},
     }
 
 
@@ -469,3 +477,24 @@ def test_the_json_writer_writes_what_the_standard_library_would(document) -> Non
 def test_the_json_writer_refuses_what_the_standard_library_refuses() -> None:
     with pytest.raises(TypeError, match="Object of type PosixPath is not JSON serializable"):
         printable_json({"a": [Path("x")]})
+
+
+@pytest.mark.parametrize("kind", ["text", "json", "sarif"])
+def test_history_reports_show_a_file_name_that_is_not_utf8_as_every_other_report_does(kind) -> None:
+    """git keeps such a name's bytes as lone surrogates; every history format writes them as
+    `\\xff`, encodable, as the audit's own reports do."""
+    from cogni_review.history import Commit, HistoryReport, Introduction
+    from cogni_review.reporters.history import RENDERERS
+
+    name = b"src/\xffbad.ts".decode("utf-8", "surrogateescape")
+    commit = Commit("a" * 40, (), 1_700_000_000, "Pay", (), {}, {}, 0)
+    found = violation(WALLET, name, 3, 5, "0x52908400098527886E0F7030069857D2E4169EE7", "hard-coded address")
+    rendered = RENDERERS[kind](HistoryReport(1, [Introduction(commit, found)]))
+    rendered.encode("utf-8")  # no lone surrogate left to fail on
+    if kind == "text":
+        assert "src/\\xffbad.ts:3:5:" in rendered
+    elif kind == "json":
+        assert json.loads(rendered)["findings"][0]["path"] == "src/\\xffbad.ts"
+    else:  # a URI: the byte percent-encoded, as in the audit's SARIF
+        (result,) = json.loads(rendered)["runs"][0]["results"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/%FFbad.ts"

@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
 from .. import __version__
 from ..history import HistoryReport, Introduction
 from . import sarif
-from .findings import plural
+from .findings import plural, printable, printable_json
 from .text import one_line
 
 
@@ -29,7 +28,7 @@ def render_text(report: HistoryReport) -> str:
     present = len(report.present)
     lines.append(f"cogni-review history: {report.commits} commit(s) judged in {report.seconds:.1f} s; "
                  f"{plural(len(report.introductions), 'finding')} introduced, {present} still present at HEAD")
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
 
 
 def render_json(report: HistoryReport) -> str:
@@ -40,7 +39,7 @@ def render_json(report: HistoryReport) -> str:
         "findings": [_object(item) for item in report.introductions],
         "notes": report.notes,
     }
-    return json.dumps(document, indent=2) + "\n"
+    return printable_json(document) + "\n"
 
 
 def _object(item: Introduction) -> dict[str, Any]:
@@ -74,7 +73,7 @@ def render_sarif(report: HistoryReport) -> str:
     rules = [{"id": t, "shortDescription": {"text": f"Flagged by the {t} gate"}} for t in types]
     run = {"tool": {"driver": {"name": "cogni-review", "version": __version__, "rules": rules}},
            "columnKind": "unicodeCodePoints", "results": results}
-    return json.dumps({"$schema": sarif.SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+    return printable_json({"$schema": sarif.SCHEMA, "version": "2.1.0", "runs": [run]}) + "\n"
 
 
 def _date(stamp: int) -> str:

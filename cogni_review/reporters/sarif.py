@@ -28,7 +28,7 @@ def render(report: Report) -> str:
     results += [suppressed(s, index) for s in report.suppressed[: MAX_RESULTS - len(results)]]
     run = {
         "tool": {"driver": driver(report, types)},
-        "invocations": [invocation(report, dropped=len(pairs) - len(results))],
+        "invocations": [invocation(report, dropped=len(pairs) + len(report.suppressed) - len(results))],
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
