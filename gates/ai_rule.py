@@ -80,6 +80,7 @@ class Options(GateOptions):
         "most kilobytes of title, body and patches sent; past it the patches are cut, and the model and the report say so"))
 
     _sources: tuple[Source, ...] = PrivateAttr(())
+    _key_envs: tuple[str, ...] = PrivateAttr(())  # every env var the spec names a key in
     _node_rules: tuple[str, ...] = PrivateAttr(())
     _review_model: str | None = PrivateAttr(None)
     _environ: Mapping[str, str] = PrivateAttr(default_factory=dict)
@@ -98,6 +99,7 @@ class Options(GateOptions):
         self._environ = environ_of(info)
         if spec is not None:
             self._sources = Source.of(spec)
+            self._key_envs = tuple(spec.provider_keys())
             self._review_model = spec.review.model if spec.review else None
             self._node_rules = _own_node_rules(spec)
         return self
@@ -315,7 +317,7 @@ def _evaluate(change: Change, options: Options, deadline: float) -> GateResult:
     if not llm.available():
         return GateResult.neutral(NeutralReason.NO_ENDPOINT, "the HTTP client is not installed: "
                                   "pip install 'cogni-review[ai]' (the Action installs it)", rule=rule.id)
-    secrets = [options._environ.get(s.key_env, "") for s in options._sources]
+    secrets = [options._environ.get(name, "") for name in options._key_envs]
     evidence = llm.Evidence.gather(change, int(options.max_evidence_kb * 1024), secrets)
     sent = evidence.describe(endpoint.host, model)
     stats = {"rule": rule.id, "model": model, "endpoint": endpoint.host, **evidence.stats()}
