@@ -122,9 +122,12 @@ def test_options_of_unimplemented_gates_are_not_judged() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("gates:\n  - type: x\n   bad: 1\n", "spec.yaml:3:", id="bad-indent"),
+        pytest.param("gates:\n  - type: x\n   bad: 1\n", "spec.yaml:3:4: invalid YAML: while parsing a block collection",
+                     id="bad-indent"),
         pytest.param("a: [1\n", "spec.yaml:2:1: invalid YAML", id="unclosed-flow"),
-        pytest.param("gates:\n  - type: review-limits\nD    \n", "spec.yaml:", id="stray-line"),
+        # YAML notices the stray `D` (line 3) where the key it began fails to end, on line 4
+        pytest.param("gates:\n  - type: review-limits\nD    \n",
+                     "spec.yaml:4:1: invalid YAML: while scanning a simple key, could not find expected ':'", id="stray-line"),
         pytest.param("a: 1\n---\nb: 2\n", "spec.yaml:2:1: invalid YAML: expected a single document", id="two-documents"),
         pytest.param("fail_on_error: 1\nfail_on_error: 0\n", "spec.yaml:2: fail_on_error: duplicate key", id="duplicate-key"),
         pytest.param("- a\n- b\n", "spec.yaml:1: the spec must be a mapping", id="top-level-list"),

@@ -92,19 +92,24 @@ def default_globs():
                         yield pytest.param(pattern, id=f"{plugin.type}.{name}:{pattern}")
 
 
-CORPUS = ["src/a.test.ts", "src/a.spec.ts", "a/b.cy.ts", "src/x.stories.tsx", "README.md", "docs/a.md", "page.mdx",
-          "notes.rst", "src/app/api/v1/payments/credits/confirm/route.ts", "src/shared/constants/payments.ts",
-          "src/adapters/openrouter.ts", "src/adapters/x/openrouter.ts", "src/shared/env/server.ts"]
+def written_out(pattern: str) -> str:
+    """A path `pattern` names: the first of each `{a,b}` and `[ab]`, a name for each wildcard."""
+    path = re.sub(r"\{([^,{}]*)(,[^{}]*)?\}", lambda m: m.group(1), pattern.lstrip("/"))
+    path = re.sub(r"\[!?\]?[^\]]*\]", lambda m: m.group(0).lstrip("[!")[:1] or "a", path)
+    return path.replace("**/", "x/").replace("/**", "/x").replace("**", "x").replace("*", "a").replace("?", "q")
 
 
 @pytest.mark.parametrize("pattern", list(default_globs()))
 def test_no_default_file_glob_stretches_to_a_directory(pattern) -> None:
-    """What a default allows or excludes is what its docs say: a file pattern is never a folder."""
+    """What a default allows or excludes is what its docs say: a file pattern is never a folder,
+    and a folder pattern takes in what is below it. Each pattern is tried on a path it names."""
+    pattern = pattern.removeprefix("!")  # what a negation takes back is what the pattern names
+    path = written_out(pattern.rstrip("/"))
+    assert globs.matches_any((pattern,), path + ("/below.ts" if pattern.endswith("/") else "")), path
     if pattern == "**" or pattern.endswith(("/**", "/")):
-        return
-    for path in CORPUS:
-        if globs.matches_any((pattern,), path):
-            assert not globs.matches_any((pattern,), path + "/evil.ts"), path
+        assert globs.matches_any((pattern,), path.removesuffix("/x") + "/x/below.ts"), path
+    else:
+        assert not globs.matches_any((pattern,), path + "/evil.ts"), path
 
 
 def test_the_key_gate_allows_only_the_adapter_globs_its_docs_name() -> None:

@@ -159,6 +159,8 @@ def at_once(count: int, call):
 
 
 def test_twenty_concurrent_submits_of_one_attempt_mint_once(api, database):
+    """Under load, through the API. (Whether the race is met depends on timing here; a submit
+    that loses it is made to lose it in test_billing_payments.)"""
     token, wallet = api.user()
     _, attempt = api.call("POST", "/api/v1/payments/intents", token, {"amountUsdCents": 100})
     tx_hash = new_tx_hash()

@@ -125,22 +125,30 @@ def test_a_failing_bonus_leg_rolls_back_the_user_leg(conn, monkeypatch):
     assert len(legs(conn, attempt.id)) == 2
 
 
-def _wait_until_a_write_waits(database, seconds: float = 10.0) -> None:
-    """PostgreSQL: until a backend waits for a lock (the superuser sees every session's
-    wait). SQLite keeps no such table: a pause long enough for the waiter to reach its lock."""
-    if database.kind != db.POSTGRESQL:
-        time.sleep(0.5)
-        return
-    watcher = db.connect(database.owner)
-    try:
+def _a_write_waits(database, holder: db.Connection, seconds: float = 10.0):
+    """A wait until another write waits behind `holder`'s open write, as the database shows it:
+    on PostgreSQL a backend waiting for a lock (the superuser sees every session's wait), on
+    SQLite the writers' queue taking a name after the holder's. Made before the other write
+    starts, so its answer cannot come from before it."""
+    def waited(seen) -> None:
         deadline = time.monotonic() + seconds
-        while not watcher.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                  " AND datname = current_database()"
-                                  ).fetchone():
-            assert time.monotonic() < deadline, "the second submit never waited for the first"
+        while not seen():
+            assert time.monotonic() < deadline, "the second write never waited for the first"
             time.sleep(0.01)
-    finally:
-        watcher.close()
+
+    if database.kind == db.SQLITE:
+        ahead = holder.writers.read_bytes()  # the holder's name, last in the queue
+        return lambda: waited(lambda: holder.writers.read_bytes() != ahead)
+
+    def on_postgres() -> None:
+        watcher = db.connect(database.owner)
+        try:
+            waited(lambda: watcher.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type"
+                                           " = 'Lock' AND datname = current_database()").fetchone())
+        finally:
+            watcher.close()
+
+    return on_postgres
 
 
 def test_a_submit_that_loses_the_race_to_the_same_hash_answers_as_a_repeat(database):
@@ -163,8 +171,9 @@ def test_a_submit_that_loses_the_race_to_the_same_hash_answers_as_a_repeat(datab
         second.close()
 
     loser = threading.Thread(target=lose)
+    wait_for_the_loser = _a_write_waits(database, first)
     loser.start()
-    _wait_until_a_write_waits(database)
+    wait_for_the_loser()
     first.end(commit=True)
     loser.join(30)
     first.close()
