@@ -211,18 +211,18 @@ class PostgresConnection(Connection):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._translated():
             if self._deferred:
-                return self._send([(self._text(sql), params)])[0]
-            return self.raw.execute(self._text(sql), params)
+                return self._send([self._statement(sql, params)])[0]
+            return self.raw.execute(*self._statement(sql, params))
 
     def fetch_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         with self._translated():
-            cursors = self._send([(self._text(sql), params) for sql, params in statements])
+            cursors = self._send([self._statement(sql, params) for sql, params in statements])
             return [cursor.fetchall() for cursor in cursors]
 
     def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
         if not self._open:
             raise RuntimeError("only a statement inside a transaction can be deferred")
-        self._deferred.append((self._text(sql), params))
+        self._deferred.append(self._statement(sql, params))
 
     def _send(self, statements: list[tuple[str, Sequence[Any]]]) -> list[Any]:
         """The deferred statements and then `statements`, in one round trip (a pipeline); the
@@ -233,11 +233,15 @@ class PostgresConnection(Connection):
                 self.raw.execute(queued, queued_params)
             return [self.raw.execute(text, params) for text, params in statements]
 
-    def _text(self, sql: str) -> str:
+    def _statement(self, sql: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+        """The statement in psycopg's placeholders, its parameters checked: a float is refused
+        as SQLite's type CHECKs refuse it, where PostgreSQL would round it into a bigint."""
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = sql.replace("%", "%%").replace("?", "%s")
-        return text
+        if any(type(p) is float for p in params):
+            raise IntegrityError(f"a float is never stored here (money is integer): {list(params)!r}")
+        return text, params
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

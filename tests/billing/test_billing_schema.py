@@ -162,13 +162,11 @@ def test_a_ledger_row_must_continue_the_balance_after_chain(conn, owner, fund):
     pytest.param({"metadata": "{not json"}, id="bad-metadata"),
 ])
 def test_the_ledger_refuses_non_integer_money_and_unknown_reasons(conn, owner, fund, change):
-    if owner.kind == db.POSTGRESQL and isinstance(change.get("amount"), float):
-        pytest.skip("a bigint column holds integers only (PostgreSQL rounds a float given to it)")
     account = fund(conn, "alice", 100)
     row = {"billing_account_id": account.id, "amount": -10, "balance_after": 990,
            "reason": reasons.USAGE_CHARGE, "reference": "r", "metadata": "{}", "created_at": 0}
     row.update(change)
-    with pytest.raises(db.IntegrityError, match=check_failed() + "|invalid input syntax"):
+    with pytest.raises(db.IntegrityError, match=check_failed() + "|invalid input syntax|a float is never"):
         owner.execute(
             "INSERT INTO credit_ledger (billing_account_id, amount, balance_after, reason,"
             " reference, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(row.values()))
