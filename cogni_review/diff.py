@@ -123,7 +123,8 @@ def between(repo: Repository, base: str, head: str | None, base_snap: Snapshot, 
     """The change from `base` to `head` (a commit), or to the index when head is None."""
     revs = [base] if head is None else [base, head]
     cached = ["--cached"] if head is None else []
-    out, warnings = repo.run_with_warnings("diff", *cached, *RENAMES, "-z", "--name-status", "--no-ext-diff", *revs)
+    out, warnings = repo.run("diff", *cached, *RENAMES, "-z", "--name-status", "--no-ext-diff", *revs,
+                            warnings=True)
     statuses = _name_status(out)
     with repo.stream("diff", *cached, *TEXT_DIFF, *revs) as lines:
         hunks, size = _hunks(lines)

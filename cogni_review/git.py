@@ -50,17 +50,19 @@ def environment() -> dict[str, str]:
     return {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
 
 
-def _run(cwd: Path, args: tuple[str, ...], raw: bool = False):
-    """`git args...`: plain commands go straight to git, which starts faster than a wrapper."""
+def _run(cwd: Path, args: tuple[str, ...], raw: bool = False, warnings: bool = False):
+    """`git args...`: plain commands go straight to git, which starts faster than a wrapper;
+    with `warnings`, (stdout, stderr) for a command whose warnings matter."""
     try:
         done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=cwd, capture_output=True, check=False,
                               env=environment())
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+    errors = done.stderr.decode("utf-8", errors="replace")
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", errors="replace").strip()
-        raise GitError(f"git {' '.join(args)} failed: {detail or f'exit {done.returncode}'}")
-    return done.stdout if raw else done.stdout.decode("utf-8", errors="surrogateescape")
+        raise GitError(f"git {' '.join(args)} failed: {errors.strip() or f'exit {done.returncode}'}")
+    out = done.stdout if raw else done.stdout.decode("utf-8", errors="surrogateescape")
+    return (out, errors) if warnings else out
 
 
 @dataclass
@@ -83,18 +85,10 @@ class Repository:
             raise GitError(f"{path}: a bare repository has no working tree to check")
         return cls(Path(top))
 
-    def run(self, *args: str, raw: bool = False):
-        """`git args...` in this repository; raises GitError with git's own words."""
-        return _run(self.root, args, raw)
-
-    def run_with_warnings(self, *args: str) -> tuple[str, str]:
-        """(stdout, stderr) of `git args...`: for a command whose warnings matter."""
-        done = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=self.root, capture_output=True, check=False,
-                              env=environment())
-        errors = done.stderr.decode("utf-8", errors="replace")
-        if done.returncode != 0:
-            raise GitError(f"git {' '.join(args)} failed: {errors.strip() or f'exit {done.returncode}'}")
-        return done.stdout.decode("utf-8", errors="surrogateescape"), errors
+    def run(self, *args: str, raw: bool = False, warnings: bool = False):
+        """`git args...` in this repository; raises GitError with git's own words. With
+        `warnings`, (stdout, stderr): for a command whose warnings matter."""
+        return _run(self.root, args, raw, warnings)
 
     def resolve(self, rev: str) -> str:
         """The commit id of `rev`, or a GitError that says what to do."""

@@ -210,3 +210,17 @@ def test_unknown_base_says_what_to_do(project) -> None:
 def test_check_outside_git_is_an_error(tmp_path) -> None:
     with pytest.raises(GitError):
         Workspace.open(str(tmp_path), None).check("main")
+
+
+def test_a_machine_without_git_is_told_so_at_every_step_that_needs_it(project, monkeypatch, tmp_path) -> None:
+    """Opening the repository succeeded; git then disappears from PATH: the diff (whose warnings
+    are read) and the streamed patch say so in words, never with a traceback."""
+    from cogni_review import diff
+
+    repo = Workspace.open(str(project.root), None).repo
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GitError, match="^git is not installed or not on PATH$"):
+        diff.between(repo, "HEAD", None, None, None)
+    with pytest.raises(GitError, match="^git is not installed or not on PATH$"):
+        with repo.stream("log"):
+            pass
