@@ -84,10 +84,10 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
     started = time.perf_counter()
     tip = repo.resolve(head)
     start = repo.resolve(since) if since else None
-    policy_files = _policy_files(repo, start) if start else {}
     live: dict[ContentKey, deque[Introduction]] = defaultdict(deque)
     found: list[Introduction] = []
-    states: dict[str, dict[str, tuple[str, str]]] = {}  # commit -> its policy files (for --all)
+    # commit -> its policy files, each read once: from the start, then followed commit by commit
+    states: dict[str, dict[str, tuple[str, str]]] = {start: _policy_files(repo, start)} if start else {}
     judges: dict[tuple, tuple[Policy, list, dict]] = {}  # policy -> (policy, its file gates, its blob cache)
     notes: list[str] = []
     count = 0
@@ -95,9 +95,9 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
         for commit in _log(repo, tip, start, every):
             count += 1
             parent = commit.parents[0] if commit.parents else None
-            before = states.get(parent) if every else policy_files
-            if before is None:
-                before = _policy_files(repo, parent) if parent else {}
+            before = states.get(parent) if parent else {}
+            if before is None:  # a parent off the walk (a merged branch's, walking every commit)
+                before = _policy_files(repo, parent)
             after = _apply(before, commit)
             key = _policy_key(where, before, after)
             if key not in judges:
@@ -116,9 +116,7 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
                     introduction = Introduction(commit, v, order=count)
                     found.append(introduction)
                     live[v.key].append(introduction)
-            if every:
-                states[commit.sha] = after
-            policy_files = after
+            states[commit.sha] = after
     found.sort(key=lambda i: (i.order, i.violation.sort_key()))
     return HistoryReport(count, found, time.perf_counter() - started, notes)
 

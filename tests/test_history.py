@@ -68,6 +68,20 @@ def test_since_limits_the_walk(story) -> None:
     assert report.commits == 2 and summary(report) == [("promote the fixture", "src/alice.ts", 1, A2, True, None)]
 
 
+@pytest.mark.parametrize("every", [False, True])
+def test_the_policy_files_are_listed_once_then_followed(story, monkeypatch, every) -> None:
+    """One `ls-tree`, of the commit the walk starts after; each later commit's policy files are
+    its parent's with the commit's own changes applied."""
+    from cogni_review.git import Repository
+
+    listed, run = [], Repository.run
+    monkeypatch.setattr(Repository, "run", lambda self, *args, **kw: (
+        listed.append(args[-1]) if args[0] == "ls-tree" else None) or run(self, *args, **kw))
+    start = story.git("rev-list", "--first-parent", "--reverse", "HEAD").split()[3]
+    report = walk(story, since=start, every=every)
+    assert report.commits == 2 and listed == [start]
+
+
 def test_merges_first_parent_and_every_commit(repo) -> None:
     repo.commit("spec", **{".cogni/repo-spec.yaml": SPEC, "src/app.ts": "export const ok = 1;\n"})
     repo.git("checkout", "-q", "-b", "feature")
