@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
@@ -165,8 +164,7 @@ class _GateRun:
 
     def _scan(self, file: SourceFile) -> list[Violation]:
         if self.prefilter is not None and not self.prefilter.search(file.utf8) and not (
-                file.language == "python" and not file.utf8.isascii()
-                and self.prefilter.search(unicodedata.normalize("NFKC", file.text).encode("utf-8", "replace"))):
+                file.nfkc_utf8 is not None and self.prefilter.search(file.nfkc_utf8)):
             return []  # no candidate, even with names read as Python reads them (NFKC)
         if self.seconds > self.gate.options.timeout_seconds:
             self.timed_out = True

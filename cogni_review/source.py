@@ -180,15 +180,26 @@ class SourceFile:
         """Python reads a name as its NFKC form (`ｃredits_purchase` is `credits_purchase`): a match
         in the normal form of each name NFKC changes, at the name, as the token it spells."""
         found = []
-        for word in _WORD.finditer(self.text):
-            name = word.group()
-            if name.isascii() or (normal := unicodedata.normalize("NFKC", name)) == name:
-                continue
+        for start, normal in self._renamed_names:
             for m in pattern.finditer(normal):
                 if not (whole_words and joined(normal, m.start())):
-                    line, column = self.position(word.start())
-                    found.append(TokenMatch(m.group(), word.start(), line, column, self.line_text(line, word.start())))
+                    line, column = self.position(start)
+                    found.append(TokenMatch(m.group(), start, line, column, self.line_text(line, start)))
         return found
+
+    @cached_property
+    def _renamed_names(self) -> list[tuple[int, str]]:
+        """(offset, NFKC form) of each name NFKC changes, found once for every pattern."""
+        return [(word.start(), normal) for word in _WORD.finditer(self.text) if not word.group().isascii()
+                and (normal := unicodedata.normalize("NFKC", word.group())) != word.group()]
+
+    @cached_property
+    def nfkc_utf8(self) -> bytes | None:
+        """A Python file's text as Python reads its names (NFKC), for prefilters; None when that is
+        the text itself (any other language, or ASCII)."""
+        if self.language != "python" or self.utf8.isascii():
+            return None
+        return unicodedata.normalize("NFKC", self.text).encode("utf-8", "replace")
 
     def _comment_test(self, last: int) -> Callable[[int], bool]:
         """How to tell whether an offset up to `last` is in a comment: from the regions when the file
