@@ -106,7 +106,7 @@ def walk(repo: Repository, where: SpecLocation, *, since: str | None = None, eve
             report = _judge(repo, *judges[key], commit, removed)
             _follow(live, commit, removed)
             for gate in report.gates:
-                if gate.type in (engine.SUPPRESSIONS, "governance-change") or not gate.violations:
+                if gate.type in (engine.SUPPRESSIONS, policy.GOVERNANCE) or not gate.violations:
                     continue
                 for v in gate.violations:
                     if not v.path:

@@ -483,6 +483,9 @@ def _disjoint(regions: list[Region]) -> tuple[Region, ...]:
 
 
 _TOML = re.compile(r'"""|\'\'\'|"|\'|#')
+#: the rest of a TOML string, by its opening quotes: basic strings ("…") honour escapes
+_TOML_CLOSE = {token: re.compile(("(?:[^\\\\]|\\\\.)*?" if token.startswith('"') else ".*?") + re.escape(token),
+                                 re.DOTALL) for token in ('"""', "'''", '"', "'")}
 
 
 def _toml_regions(text: str) -> tuple[Region, ...]:
@@ -495,9 +498,7 @@ def _toml_regions(text: str) -> tuple[Region, ...]:
             pos = _line_end(text, start)
             regions.append(Region(start, pos, "comment"))
             continue
-        escapes = token.startswith('"')
-        close = re.compile(("(?:[^\\\\]|\\\\.)*?" if escapes else ".*?") + re.escape(token), re.DOTALL)
-        closed = close.match(text, match.end())
+        closed = _TOML_CLOSE[token].match(text, match.end())
         if closed is None or (len(token) == 1 and "\n" in closed.group()):
             raise _failure("toml", text, start, "string")
         pos = closed.end()
@@ -547,13 +548,15 @@ def _shell_regions(text: str) -> tuple[Region, ...]:
     return tuple(regions)
 
 
+_SHELL_CLOSE = {True: re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL), False: re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL)}
+
+
 def _closing_quote(text: str, pos: int, quote: str) -> int:
     """Past the quote that closes one opened just before `pos` (it may span lines)."""
     if quote in ("\'",):
         end = text.find("\'", pos)
     else:  # "..." and $'...' honour backslash escapes
-        pattern = re.compile(r'(?:[^"\\]|\\.)*"' if quote == '"' else r"(?:[^'\\]|\\.)*'", re.DOTALL)
-        closed = pattern.match(text, pos)
+        closed = _SHELL_CLOSE[quote == '"'].match(text, pos)
         end = closed.end() - 1 if closed else -1
     if end < 0:
         raise _failure("shell", text, pos - 1, "quote")

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+from ..engine import SUPPRESSIONS
 from ..model import GateResult, Note, Report, Violation
+from ..policy import GOVERNANCE
+from .findings import findings, fixes, gate_status, plural, printable, tally
 
 #: findings about the policy itself, which no inline comment can waive
-NOT_SUPPRESSIBLE = ("suppressions", "governance-change")
-from .findings import findings, fixes, gate_status, plural, printable, tally
+NOT_SUPPRESSIBLE = (SUPPRESSIONS, GOVERNANCE)
 
 
 COLOURS = {"pass": "32", "fail": "1;31", "neutral": "33"}
