@@ -117,7 +117,7 @@ def create_app(service: Service):
         account = s.user(request.state.token)
         held = lots.holdings(s.conn(), account, now=s.now())
         with db.read(s.conn(), user=account.owner_user_id):
-            recent = ledger.entries(s.conn(), account.id)[-20:]
+            recent = ledger.entries(s.conn(), account.id, latest=20)
         return {"billingAccountId": account.id, "balanceCredits": account.balance_credits,
                 "availableCredits": held.available_credits,
                 "reservedCredits": held.reserved_credits, "expiredCredits": held.expired_credits,

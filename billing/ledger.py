@@ -107,18 +107,17 @@ def take_back(conn: db.Connection, account_id: str, credits: int, *, reason: str
     return taken
 
 
-def entries(conn: db.Connection, account_id: str | None = None) -> list[Entry]:
-    select = (
-        "SELECT id, billing_account_id, amount, balance_after, reason, reference, metadata,"
-        " created_at FROM credit_ledger"
-    )
+def entries(conn: db.Connection, account_id: str | None = None, *,
+            latest: int | None = None) -> list[Entry]:
+    """The ledger's rows (one account's, with `account_id`), oldest first; with `latest`, only
+    that many of the newest, read as such."""
+    where, params = ("", ()) if account_id is None else (" WHERE billing_account_id = ?", (account_id,))
+    limit = "" if latest is None else f" ORDER BY id DESC LIMIT {int(latest)}"
     with db.read(conn):
-        if account_id is None:
-            rows = conn.execute(select + " ORDER BY id").fetchall()
-        else:
-            rows = conn.execute(select + " WHERE billing_account_id = ? ORDER BY id",
-                                (account_id,)).fetchall()
-    return [Entry.from_row(row) for row in rows]
+        rows = conn.execute(
+            "SELECT id, billing_account_id, amount, balance_after, reason, reference, metadata,"
+            " created_at FROM credit_ledger" + where + (limit or " ORDER BY id"), params).fetchall()
+    return [Entry.from_row(row) for row in (reversed(rows) if latest is not None else rows)]
 
 
 def _append(

@@ -61,3 +61,16 @@ def test_the_service_scope_reaches_the_system_tenant_and_any_account(conn, fund)
 def test_a_bad_user_id_is_refused(conn, user_id):
     with pytest.raises(BillingError, match=r"^bad user id .*: expected 1-200 characters"):
         UserAccounts(conn, user_id)
+
+
+def test_the_latest_ledger_rows_are_read_as_such_oldest_first(conn, fund):
+    from billing import lots
+
+    alice = fund(conn, "alice", 100)
+    for credits in (10, 20, 30, 40):
+        lots.finalize(conn, lots.reserve(conn, alice, credits).id, credits)
+    every = ledger.entries(conn, alice.id)
+    assert [e.amount for e in every] == [1000, -10, -20, -30, -40]
+    assert ledger.entries(conn, alice.id, latest=3) == every[-3:]
+    assert ledger.entries(conn, alice.id, latest=99) == every
+    assert ledger.entries(conn, latest=2) == ledger.entries(conn)[-2:]
